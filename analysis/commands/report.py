@@ -1,0 +1,61 @@
+"""`hwdse report`: the main job."""
+
+from __future__ import annotations
+
+HELP = "run the main job: every report section into reports/ (Markdown + HTML + metadata)"
+DESCRIPTION = """\
+Run the main job and write the report:
+
+  reports/report.md      Markdown report
+  reports/report.html    one self-contained HTML page (sortable tables, embedded plots)
+  reports/metadata.json  git SHA, package and tool versions, seed, date, per-section status
+
+Sections, in order: area/energy per format, FP8-vs-INT8 paper reproduction, verification,
+energy, numerics quality, GPU roofline, iso-area, Pareto fronts, format catalogue. A section
+that fails is shown as failed with its reason; the rest of the report is still written.
+Results are cached by content hash under --cache-dir, so a second run is fast.
+
+Exit code: 0 when every section built, 1 when any section failed, 2 on bad input.
+"""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--out", default="reports", metavar="DIR",
+                        help="output directory (default: reports)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sample sizes and sweeps (for tests and a first look)")
+    parser.add_argument("--jobs", type=int, default=2, metavar="N",
+                        help="local worker processes for sweeps (default: 2)")
+    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                        help="run sweep points on this Dask distributed scheduler instead of locally")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--cache-dir", default=".cache", metavar="DIR",
+                        help="content-hash cache shared by synthesis, energy and sweeps (default: .cache)")
+    parser.add_argument("--only", default=None, metavar="NAMES",
+                        help="comma-separated section names to run (default: all)")
+
+
+def run(args) -> int:
+    from hwmodel.errors import UnsupportedConfig
+    from analysis import report
+
+    if args.jobs < 1:
+        raise UnsupportedConfig(f"--jobs must be a positive integer, not {args.jobs!r}")
+    names = None
+    if args.only:
+        names = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = [n for n in names if n not in report.SECTION_ORDER]
+        if unknown:
+            raise UnsupportedConfig(f"--only must name sections from {', '.join(report.SECTION_ORDER)}, "
+                                    f"not {unknown[0]!r}")
+    if args.scheduler:
+        from analysis.sweep import check_scheduler
+        check_scheduler(args.scheduler)
+    sections = report.build_report(args.out, quick=args.quick, jobs=args.jobs, seed=args.seed,
+                                   cache_dir=args.cache_dir, scheduler=args.scheduler, names=names)
+    failed = [s for s in sections if s.failed]
+    print(f"wrote {args.out}/report.md, {args.out}/report.html, {args.out}/metadata.json "
+          f"({len(sections) - len(failed)} sections ok, {len(failed)} failed)")
+    for s in failed:
+        print(f"  failed: {s.key}: {s.failed}")
+    return 1 if failed else 0
