@@ -1,0 +1,516 @@
+"""Design-space sweeps: every design point evaluated once, cached by content hash, in parallel.
+
+A design point is input format x accumulator x unit (mac, dotN, arrayRxC) x pipeline depth x
+library. An *evaluator* turns one point into a dict of metrics (units in the key names:
+`area_ge`, `delay_ns`, `energy_pj`, `sqnr_db`...); `run_sweep` runs an evaluator over many
+points and returns one tidy DataFrame row per point.
+
+Contract of `run_sweep`:
+- Every point's result is stored under its content hash (point fields, evaluator `cache_id`,
+  seed, quick) through `hwmodel.cache`, written atomically as soon as it arrives; a rerun, or a
+  sweep interrupted and started again, reuses every stored result and evaluates only the rest.
+  Two sweeps running at once are safe: both may compute a point, and the last atomic write wins
+  with the same content.
+- A point whose evaluation raises, or whose evaluator reports a failure (tool error, verification
+  mismatch), comes back with `status="failed"` and a one-line `reason`; it is never dropped.
+- `jobs=1` evaluates in this process, `jobs>1` in a local process pool, `scheduler=
+  "tcp://HOST:PORT"` (or `client=`) on a Dask distributed cluster, whose scheduler re-runs the
+  tasks of a worker that dies (a killed worker costs no result).
+- `save_sweep` writes `<stem>.parquet`, `<stem>.csv` and `<stem>.metadata.json` atomically.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from hwmodel.errors import DataError, HwdseError, ToolNotFound, UnsupportedConfig
+
+# Bump when the meaning of a stored result changes, so old cache entries are not reused.
+SWEEP_SCHEMA = 1
+
+# The columns that identify a point (the rest of a row are metrics).
+POINT_COLUMNS = ["point_id", "in_fmt", "acc", "unit", "pipeline_stages", "library"]
+
+_UNIT_RE = re.compile(r"^(?:(mac)|dot:?(\d+)|array:?(\d+)x(\d+))$")
+
+
+def parse_unit(spec: str) -> str:
+    """Normalise a unit spec: 'mac', 'dotN' / 'dot:N' (N >= 2), 'arrayRxC' / 'array:RxC'."""
+    s = str(spec).strip().lower()
+    m = _UNIT_RE.match(s)
+    if not m:
+        raise UnsupportedConfig(f"unit must be one of mac, dotN (e.g. dot4), arrayRxC (e.g. array2x2), "
+                                f"not {spec!r}")
+    if m.group(1):
+        return "mac"
+    if m.group(2):
+        n = int(m.group(2))
+        if n < 2:
+            raise UnsupportedConfig(f"a dot-product unit must have N >= 2 products, not {n!r}")
+        return f"dot{n}"
+    r, c = int(m.group(3)), int(m.group(4))
+    if r < 1 or c < 1:
+        raise UnsupportedConfig(f"an array must have R, C >= 1, not {r}x{c}")
+    return f"array{r}x{c}"
+
+
+def unit_macs(unit: str) -> int:
+    """Multiply-accumulates per cycle of a unit: mac 1, dotN N, arrayRxC R*C."""
+    unit = parse_unit(unit)
+    if unit == "mac":
+        return 1
+    if unit.startswith("dot"):
+        return int(unit[3:])
+    r, c = unit[5:].split("x")
+    return int(r) * int(c)
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    """One design: input format, accumulator spec string, unit, pipeline registers, cell library."""
+
+    in_fmt: str
+    acc: str
+    unit: str = "mac"
+    pipeline_stages: int = 1
+    library: str = "default"
+
+    @classmethod
+    def make(cls, in_fmt, acc, unit="mac", pipeline_stages=1, library="default") -> "DesignPoint":
+        """Validate and normalise: the format to its catalogue name, the unit to its short form."""
+        from hwmodel.formats import parse_format
+        fmt = parse_format(in_fmt)
+        if not isinstance(pipeline_stages, int) or isinstance(pipeline_stages, bool) or pipeline_stages < 0:
+            raise UnsupportedConfig(f"pipeline_stages must be an integer >= 0, not {pipeline_stages!r}")
+        acc_s = str(acc).strip().lower()
+        if not acc_s:
+            raise UnsupportedConfig("acc must be an accumulator spec (kulisch, kulisch:V, int32, fp16, "
+                                    "bf16, fp32 or a float format), not ''")
+        return cls(fmt.name, acc_s, parse_unit(unit), pipeline_stages, str(library))
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @property
+    def point_id(self) -> str:
+        """Readable id: int8/kulisch/mac/p1/default."""
+        return f"{self.in_fmt}/{self.acc}/{self.unit}/p{self.pipeline_stages}/{self.library}"
+
+
+Evaluator = Callable[[DesignPoint, int, bool], dict]
+
+
+@dataclass
+class SweepSpec:
+    """The cartesian product of the listed choices (configs in TOML parse into this)."""
+
+    formats: list[str]
+    accumulators: list[str]
+    units: list[str] = field(default_factory=lambda: ["mac"])
+    pipeline_stages: list[int] = field(default_factory=lambda: [1])
+    libraries: list[str] = field(default_factory=lambda: ["default"])
+
+    def points(self) -> list[DesignPoint]:
+        pts = []
+        for f in self.formats:
+            for a in self.accumulators:
+                for u in self.units:
+                    for p in self.pipeline_stages:
+                        for lib in self.libraries:
+                            pts.append(DesignPoint.make(f, a, u, p, lib))
+        # Keep order, drop duplicates (two spellings of one format).
+        return list(dict.fromkeys(pts))
+
+
+def default_spec(quick: bool = False) -> SweepSpec:
+    """The report's default sweep, sized for < 15 min cold on 2 cores (synthesis ~1 s, a cocotb
+    bench ~10-30 s per point). Quick: the two formats the paper compares, two accumulators."""
+    if quick:
+        return SweepSpec(formats=["int8", "float8_e4m3fn"], accumulators=["kulisch", "fp32"])
+    return SweepSpec(
+        formats=["int4", "int8", "float8_e4m3fn", "float8_e5m2", "float8_e3m4", "float6_e2m3fn",
+                 "float6_e3m2fn", "float4_e2m1fn"],
+        accumulators=["kulisch", "fp16", "fp32"])
+
+
+# ----------------------------------------------------------------------------------------------
+# Cache keys and storage
+# ----------------------------------------------------------------------------------------------
+
+def evaluator_id(evaluator: Evaluator) -> str:
+    """What makes an evaluator's results comparable: its `cache_id`, else its qualified name."""
+    cid = getattr(evaluator, "cache_id", None)
+    if cid:
+        return str(cid)
+    mod = getattr(evaluator, "__module__", "?")
+    name = getattr(evaluator, "__qualname__", type(evaluator).__qualname__)
+    return f"{mod}.{name}"
+
+
+def point_key(point: DesignPoint, evaluator: Evaluator, seed: int, quick: bool) -> str:
+    """Content hash of everything that decides a point's result."""
+    payload = {"schema": SWEEP_SCHEMA, "point": point.as_dict(), "evaluator": evaluator_id(evaluator),
+               "seed": seed, "quick": bool(quick)}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+class ResultStore:
+    """Per-point results as JSON, one file per content hash, written atomically.
+
+    Uses `hwmodel.cache.Cache` when it provides get/put; otherwise files under
+    `<cache_dir>/sweep/<key[:2]>/<key>.json` (same atomic-replace discipline)."""
+
+    def __init__(self, cache_dir: Path | str):
+        self.root = Path(cache_dir) / "sweep"
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict | None:
+        p = self._path(key)
+        try:
+            return json.loads(p.read_text())
+        except FileNotFoundError:
+            return None
+        except (json.JSONDecodeError, OSError):
+            return None  # a torn or foreign file: evaluate again, the next put replaces it
+
+    def put(self, key: str, value: dict) -> None:
+        p = self._path(key)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_name(f".{p.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+        tmp.write_text(json.dumps(value, sort_keys=True, default=_json_default))
+        os.replace(tmp, p)  # atomic on POSIX: readers see the old file or the new one
+
+
+def _json_default(o):
+    try:
+        import numpy as np
+        if isinstance(o, np.generic):
+            return o.item()
+    except ImportError:  # pragma: no cover
+        pass
+    return str(o)
+
+
+# ----------------------------------------------------------------------------------------------
+# Evaluating one point (runs in a worker)
+# ----------------------------------------------------------------------------------------------
+
+def _one_line(exc: BaseException) -> str:
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+def evaluate_safely(evaluator: Evaluator, point: DesignPoint, seed: int, quick: bool) -> dict:
+    """Run the evaluator; never raise (except KeyboardInterrupt). Adds status, reason, eval_time_s."""
+    t0 = time.perf_counter()
+    try:
+        metrics = dict(evaluator(point, seed, quick) or {})
+        status = metrics.pop("status", "ok")
+        reason = metrics.pop("reason", None)
+        if status not in ("ok", "failed"):
+            status, reason = "failed", f"evaluator returned status {status!r}"
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a failed point is data, not a crash
+        metrics, status, reason = {}, "failed", _one_line(exc)
+    metrics.update(status=status, reason=reason, eval_time_s=time.perf_counter() - t0)
+    return metrics
+
+
+# ----------------------------------------------------------------------------------------------
+# Running many points
+# ----------------------------------------------------------------------------------------------
+
+def check_scheduler(address: str, timeout_s: float = 5.0):
+    """Connect to a Dask scheduler and return the Client; one-line error if it does not answer."""
+    if not re.match(r"^(tcp|tls|inproc|ucx|ws|wss)://[^\s/]+(:\d+)?/?$", str(address)):
+        raise UnsupportedConfig(f"--scheduler must be an address like tcp://HOST:PORT, not {address!r}")
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise ToolNotFound("--scheduler needs the 'distributed' package: pip install 'dask[distributed]'") from None
+    try:
+        return Client(address, timeout=timeout_s)
+    except (OSError, TimeoutError) as exc:
+        raise ToolNotFound(f"Dask scheduler {address} does not answer within {timeout_s:g} s "
+                           f"({type(exc).__name__}); start one with `dask scheduler` and workers with "
+                           f"`dask worker {address}`, or drop --scheduler to run locally") from None
+
+
+def _progress(total: int, enabled: bool, desc: str):
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        return None
+    return tqdm(total=total, desc=desc, unit="pt", leave=False)
+
+
+def run_sweep(points: Sequence[DesignPoint] | SweepSpec, evaluator: Evaluator | None = None, *,
+              cache_dir: Path | str = ".cache", jobs: int = 1, scheduler: str | None = None,
+              client=None, seed: int = 0, quick: bool = False, progress: bool = True,
+              retry_failed: bool = False, desc: str = "sweep"):
+    """Evaluate every point (cached ones are read back) and return a DataFrame, one row per point
+    in the given order: POINT_COLUMNS, `status`, `reason`, `cached` (bool), then the metrics."""
+    import pandas as pd
+
+    if isinstance(points, SweepSpec):
+        points = points.points()
+    points = list(points)
+    if evaluator is None:
+        evaluator = default_evaluator
+    if not isinstance(jobs, int) or jobs < 1:
+        raise UnsupportedConfig(f"jobs must be a positive integer, not {jobs!r}")
+    store = ResultStore(cache_dir)
+    keys = [point_key(p, evaluator, seed, quick) for p in points]
+    results: dict[int, dict] = {}
+    cached: set[int] = set()
+    todo: list[int] = []
+    for i, k in enumerate(keys):
+        r = store.get(k)
+        if r is not None and not (retry_failed and r.get("status") == "failed"):
+            results[i] = r
+            cached.add(i)
+        else:
+            todo.append(i)
+    # Two spellings of one point share a key: evaluate each key once.
+    first_of_key: dict[str, int] = {}
+    unique_todo = []
+    for i in todo:
+        if keys[i] not in first_of_key:
+            first_of_key[keys[i]] = i
+            unique_todo.append(i)
+
+    bar = _progress(len(unique_todo), progress and bool(unique_todo), desc)
+
+    def record(i: int, r: dict) -> None:
+        store.put(keys[i], r)  # stored the moment it arrives: an interrupt loses nothing finished
+        results[i] = r
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if unique_todo:
+            if client is not None or scheduler:
+                _run_dask(points, unique_todo, evaluator, seed, quick, record, client, scheduler)
+            elif jobs == 1:
+                for i in unique_todo:
+                    record(i, evaluate_safely(evaluator, points[i], seed, quick))
+            else:
+                _run_pool(points, unique_todo, evaluator, seed, quick, record, jobs)
+    finally:
+        if bar is not None:
+            bar.close()
+    for i in todo:
+        if i not in results:
+            results[i] = results[first_of_key[keys[i]]]
+
+    rows = []
+    for i, p in enumerate(points):
+        row = {"point_id": p.point_id, **p.as_dict()}
+        r = dict(results[i])
+        row["status"] = r.pop("status", "failed")
+        row["reason"] = r.pop("reason", None)
+        row["cached"] = i in cached
+        row.update(r)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        frame = pd.DataFrame(columns=POINT_COLUMNS + ["status", "reason", "cached"])
+    return frame
+
+
+def _run_pool(points, todo, evaluator, seed, quick, record, jobs):
+    # spawn, not fork: the parent may hold threads (tqdm, Dask) that fork would copy half-locked.
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx) as pool:
+        futs = {pool.submit(evaluate_safely, evaluator, points[i], seed, quick): i for i in todo}
+        try:
+            for fut in cf.as_completed(futs):
+                i = futs[fut]
+                try:
+                    r = fut.result()
+                except cf.process.BrokenProcessPool as exc:
+                    r = {"status": "failed", "reason": f"worker process died: {_one_line(exc)}",
+                         "eval_time_s": None}
+                record(i, r)
+        except KeyboardInterrupt:
+            for f in futs:
+                f.cancel()
+            raise
+
+
+def _run_dask(points, todo, evaluator, seed, quick, record, client, scheduler):
+    from distributed import as_completed
+    own = client is None
+    if own:
+        client = check_scheduler(scheduler)
+    try:
+        # retries: a task whose worker dies is re-run by the scheduler anyway (allowed-failures);
+        # retries also covers an exception escaping evaluate_safely on a sick worker.
+        futs = []
+        index = {}
+        for i in todo:
+            f = client.submit(evaluate_safely, evaluator, points[i], seed, quick, pure=False, retries=2,
+                              key=f"hwdse-point-{i}-{os.getpid()}-{time.monotonic_ns()}")
+            futs.append(f)
+            index[f.key] = i
+        for fut in as_completed(futs):
+            i = index[fut.key]
+            try:
+                r = fut.result()
+            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker after too many deaths
+                r = {"status": "failed", "reason": f"Dask task failed: {_one_line(exc)}", "eval_time_s": None}
+            record(i, r)
+    finally:
+        if own:
+            client.close()
+
+
+# ----------------------------------------------------------------------------------------------
+# Saving
+# ----------------------------------------------------------------------------------------------
+
+def save_sweep(frame, outdir: Path | str, stem: str = "sweep", metadata: dict | None = None) -> dict[str, Path]:
+    """Write <stem>.parquet, <stem>.csv and <stem>.metadata.json under outdir, each atomically."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    paths = {"parquet": outdir / f"{stem}.parquet", "csv": outdir / f"{stem}.csv",
+             "metadata": outdir / f"{stem}.metadata.json"}
+    tag = f"{os.getpid()}.{time.monotonic_ns()}"
+    frame = frame.copy()
+    for c in frame.columns:  # Parquet wants one type per column; mixed objects become text
+        if frame[c].dtype == object:
+            vals = frame[c].dropna()
+            if len(vals) and not all(isinstance(v, str) for v in vals):
+                frame[c] = frame[c].map(lambda v: None if v is None else (v if isinstance(v, str) else json.dumps(v, default=_json_default)))
+    tmp = paths["parquet"].with_name(f".{stem}.parquet.{tag}.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, paths["parquet"])
+    tmp = paths["csv"].with_name(f".{stem}.csv.{tag}.tmp")
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, paths["csv"])
+    md = dict(metadata or {})
+    md.setdefault("n_points", int(len(frame)))
+    if "status" in frame:
+        md.setdefault("n_failed", int((frame["status"] == "failed").sum()))
+    tmp = paths["metadata"].with_name(f".{stem}.metadata.json.{tag}.tmp")
+    tmp.write_text(json.dumps(md, indent=2, default=str) + "\n")
+    os.replace(tmp, paths["metadata"])
+    return paths
+
+
+def load_sweep(path: Path | str):
+    """Read a saved sweep (.parquet or .csv)."""
+    import pandas as pd
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"sweep file must exist, not {str(path)!r}; run `hwdse sweep` first")
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+
+# ----------------------------------------------------------------------------------------------
+# Evaluators
+# ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FakeEvaluator:
+    """A cheap stand-in evaluator for tests and benchmarks of the engine itself; its numbers are
+    arithmetic on the format's bit width and mean nothing about hardware.
+
+    fail_formats: formats whose points raise ToolFailed; kill_marker: the first evaluation of
+    kill_format (when the marker file does not exist yet) creates the marker and kills its own
+    process (a dying worker); count_dir: each evaluation touches a file there (tests count them);
+    delay_s: sleep per point."""
+
+    delay_s: float = 0.0
+    fail_formats: tuple[str, ...] = ()
+    kill_marker: str | None = None
+    kill_format: str | None = None
+    count_dir: str | None = None
+
+    cache_id = "fake-evaluator-v1"
+
+    def __call__(self, point: DesignPoint, seed: int, quick: bool) -> dict:
+        from hwmodel.errors import ToolFailed
+        from hwmodel.formats import parse_format
+        if self.count_dir:
+            d = Path(self.count_dir)
+            d.mkdir(parents=True, exist_ok=True)
+            (d / f"{os.getpid()}-{time.monotonic_ns()}").write_text(point.point_id)
+        if self.kill_marker and point.in_fmt == self.kill_format and not os.path.exists(self.kill_marker):
+            Path(self.kill_marker).write_text("killed")
+            os._exit(17)
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if point.in_fmt in self.fail_formats:
+            raise ToolFailed(f"fake tool failure for {point.in_fmt}")
+        bits = parse_format(point.in_fmt).bits
+        return {"area_ge": float(bits * bits * 10 + len(point.acc)), "delay_ns": 0.1 * bits,
+                "seed_echo": seed}
+
+
+# ----------------------------------------------------------------------------------------------
+# The real chain: numerics quality, verification, synthesis, energy
+# ----------------------------------------------------------------------------------------------
+
+STAGES = ("quality", "verify", "synth", "energy")
+
+
+class ChainEvaluator:
+    """Evaluate a point through the other layers: numerics quality (hwmodel), verification by
+    the cocotb bench (sim.runner), area/delay by Yosys (rtl.synth), energy by gate-level toggle
+    counting (sim.energy). Each stage that fails adds `<stage>_error`; the point is `failed`
+    with the first stage's reason (a verification mismatch fails it too), and the metrics of the
+    stages that worked are kept."""
+
+    cache_id = "chain-evaluator-v1"
+
+    def __init__(self, stages: Sequence[str] = STAGES):
+        bad = [s for s in stages if s not in STAGES]
+        if bad:
+            raise UnsupportedConfig(f"stages must be among {', '.join(STAGES)}, not {bad[0]!r}")
+        self.stages = tuple(stages)
+        self.cache_id = f"chain-evaluator-v1:{'+'.join(self.stages)}"
+
+    def __call__(self, point: DesignPoint, seed: int, quick: bool) -> dict:
+        out: dict[str, Any] = {}
+        reasons = []
+        for stage in self.stages:
+            fn = globals()[f"stage_{stage}"]
+            try:
+                out.update(fn(point, seed, quick))
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # noqa: BLE001
+                out[f"{stage}_error"] = _one_line(exc)
+                reasons.append(f"{stage}: {_one_line(exc)}")
+        if out.get("verified") is False:
+            reasons.insert(0, f"verify: mismatch against the golden model ({out.get('verify_detail', '')})")
+        if reasons:
+            out["status"] = "failed"
+            out["reason"] = reasons[0]
+        return out
+
+    def __getstate__(self):
+        return {"stages": self.stages, "cache_id": self.cache_id}
+
+    def __setstate__(self, state):
+        self.stages = state["stages"]
+        self.cache_id = state["cache_id"]
+
+
+default_evaluator = ChainEvaluator()

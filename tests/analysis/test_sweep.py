@@ -1,0 +1,155 @@
+"""The sweep engine with a cheap fake evaluator: caching, resume, failed points, parallel = serial."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import sweep
+from analysis.sweep import DesignPoint, FakeEvaluator, SweepSpec
+from hwmodel.errors import UnsupportedConfig
+
+SPEC = SweepSpec(formats=["int8", "e4m3", "int4"], accumulators=["kulisch", "fp32"], units=["mac", "dot4"])
+
+
+def _count(d: Path) -> int:
+    return len(list(d.iterdir())) if d.exists() else 0
+
+
+def test_points_are_the_product_normalised():
+    pts = SPEC.points()
+    assert len(pts) == 3 * 2 * 2
+    assert pts[0] == DesignPoint("int8", "kulisch", "mac", 1, "default")
+    assert {p.in_fmt for p in pts} == {"int8", "float8_e4m3fn", "int4"}
+    # Two spellings of one format collapse to one point.
+    assert len(SweepSpec(["e4m3", "float8_e4m3fn"], ["fp32"]).points()) == 1
+
+
+@pytest.mark.parametrize("spec,unit", [("MAC", "mac"), ("dot:8", "dot8"), ("array2x4", "array2x4"),
+                                       ("array:3x3", "array3x3")])
+def test_parse_unit(spec, unit):
+    assert sweep.parse_unit(spec) == unit
+
+
+@pytest.mark.parametrize("bad", ["dot1", "array0x2", "systolic", ""])
+def test_parse_unit_rejects(bad):
+    with pytest.raises(UnsupportedConfig, match="must be|must have"):
+        sweep.parse_unit(bad)
+
+
+def test_unit_macs():
+    assert [sweep.unit_macs(u) for u in ("mac", "dot4", "array2x3")] == [1, 4, 6]
+
+
+def test_cache_resume_and_failed_points(tmp_path):
+    counts = tmp_path / "count"
+    ev = FakeEvaluator(fail_formats=("int4",), count_dir=str(counts))
+    df = sweep.run_sweep(SPEC, ev, cache_dir=tmp_path / "c", progress=False)
+    assert len(df) == 12 and _count(counts) == 12
+    failed = df[df.status == "failed"]
+    # Failed points are kept, with their one-line reason, never dropped.
+    assert set(failed.in_fmt) == {"int4"} and len(failed) == 4
+    assert (failed.reason == "ToolFailed: fake tool failure for int4").all()
+    ok = df[df.status == "ok"]
+    # area from the fake's formula bits^2*10 + len(acc): int8/kulisch -> 647
+    assert ok.set_index("point_id").loc["int8/kulisch/mac/p1/default", "area_ge"] == 8 * 8 * 10 + 7
+    assert not df.cached.any()
+    # Second run: everything comes from the cache, nothing is evaluated.
+    df2 = sweep.run_sweep(SPEC, ev, cache_dir=tmp_path / "c", progress=False)
+    assert _count(counts) == 12 and df2.cached.all()
+    pd.testing.assert_frame_equal(df.drop(columns=["cached", "eval_time_s"]),
+                                  df2.drop(columns=["cached", "eval_time_s"]))
+    # retry_failed evaluates the failed ones again only.
+    sweep.run_sweep(SPEC, ev, cache_dir=tmp_path / "c", progress=False, retry_failed=True)
+    assert _count(counts) == 16
+
+
+def test_interrupted_sweep_resumes(tmp_path):
+    counts = tmp_path / "count"
+    pts = SPEC.points()
+
+    class Interrupting(FakeEvaluator):
+        def __call__(self, point, seed, quick):
+            if point == pts[5]:
+                raise KeyboardInterrupt
+            return super().__call__(point, seed, quick)
+
+    ev = Interrupting(count_dir=str(counts))
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run_sweep(pts, ev, cache_dir=tmp_path / "c", progress=False)
+    assert _count(counts) == 5  # points 0..4 finished and stored; 5 interrupted before counting
+    df = sweep.run_sweep(pts, FakeEvaluator(count_dir=str(counts)), cache_dir=tmp_path / "c", progress=False)
+    # Same cache_id: the five finished points are reused, the other seven evaluated.
+    assert _count(counts) == 5 + 7
+    assert df.cached.sum() == 5 and (df.status == "ok").all()
+
+
+def test_seed_and_quick_are_part_of_the_key(tmp_path):
+    ev = FakeEvaluator()
+    p = DesignPoint.make("int8", "kulisch")
+    assert sweep.point_key(p, ev, 0, False) != sweep.point_key(p, ev, 1, False)
+    assert sweep.point_key(p, ev, 0, False) != sweep.point_key(p, ev, 0, True)
+    assert sweep.point_key(p, ev, 0, False) == sweep.point_key(DesignPoint.make("int8", "KULISCH"), ev, 0, False)
+
+
+def test_process_pool_equals_serial(tmp_path):
+    ev = FakeEvaluator(fail_formats=("int4",))
+    serial = sweep.run_sweep(SPEC, ev, cache_dir=tmp_path / "a", progress=False, jobs=1)
+    pooled = sweep.run_sweep(SPEC, ev, cache_dir=tmp_path / "b", progress=False, jobs=2)
+    cols = [c for c in serial.columns if c not in ("eval_time_s",)]
+    pd.testing.assert_frame_equal(serial[cols], pooled[cols])
+
+
+def test_two_sweeps_at_once_share_the_cache(tmp_path):
+    ev = FakeEvaluator(delay_s=0.01)
+    out = {}
+
+    def go(name):
+        out[name] = sweep.run_sweep(SPEC, ev, cache_dir=tmp_path / "c", progress=False)
+
+    threads = [threading.Thread(target=go, args=(n,)) for n in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    cols = ["point_id", "status", "area_ge"]
+    pd.testing.assert_frame_equal(out["a"][cols], out["b"][cols])
+    files = list((tmp_path / "c" / "sweep").rglob("*"))
+    assert not [f for f in files if f.name.endswith(".tmp")]  # no torn temporaries left behind
+    assert len([f for f in files if f.suffix == ".json"]) == 12
+
+
+def test_torn_cache_file_is_recomputed(tmp_path):
+    ev = FakeEvaluator()
+    p = DesignPoint.make("int8", "fp32")
+    key = sweep.point_key(p, ev, 0, False)
+    path = tmp_path / "sweep" / key[:2] / f"{key}.json"
+    path.parent.mkdir(parents=True)
+    path.write_text('{"status": "ok", "area_')  # a half-written file from some other writer
+    df = sweep.run_sweep([p], ev, cache_dir=tmp_path, progress=False)
+    assert df.status[0] == "ok" and not df.cached[0]
+    assert json.loads(path.read_text())["area_ge"] == 8 * 8 * 10 + 4
+
+
+def test_save_sweep_writes_parquet_csv_metadata(tmp_path):
+    df = sweep.run_sweep(SPEC, FakeEvaluator(fail_formats=("int4",)), cache_dir=tmp_path / "c", progress=False)
+    paths = sweep.save_sweep(df, tmp_path / "out", metadata={"seed": 0})
+    back = sweep.load_sweep(paths["parquet"])
+    assert list(back.point_id) == list(df.point_id)
+    assert pd.read_csv(paths["csv"]).shape == df.shape
+    md = json.loads(paths["metadata"].read_text())
+    assert md["n_points"] == 12 and md["n_failed"] == 4 and md["seed"] == 0
+
+
+def test_bad_jobs(tmp_path):
+    with pytest.raises(UnsupportedConfig, match="jobs must be a positive integer, not 0"):
+        sweep.run_sweep(SPEC, FakeEvaluator(), cache_dir=tmp_path, jobs=0)
+
+
+def test_design_point_rejects_bad_pipeline():
+    with pytest.raises(UnsupportedConfig, match="pipeline_stages must be an integer >= 0, not -1"):
+        DesignPoint.make("int8", "kulisch", pipeline_stages=-1)
