@@ -33,11 +33,12 @@ exists only so that a test can show the benches catch a wrong rounding.
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib import data, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hwmodel.errors import UnsupportedConfig
 from hwmodel.formats import FloatFormat, NanEncoding
+from rtl.mul import product_signature
 
 # Guard bits kept below the larger operand's LSB before the sticky bit (see the module docstring:
 # with a normalised larger operand, two suffice for an exact RNE decision).
@@ -51,18 +52,6 @@ def _signed_bits(lo: int, hi: int) -> int:
     while not (-(1 << (w - 1)) <= lo and hi <= (1 << (w - 1)) - 1):
         w += 1
     return w
-
-
-def product_layout(shape) -> data.StructLayout:
-    """The product port's layout for a `ProductShape`: value = (-1)^sign * sig * 2^exp."""
-    return data.StructLayout({
-        "sign": 1,
-        "exp": signed(shape.exp_width),
-        "sig": shape.sig_width,
-        "nan": 1,
-        "inf": 1,
-        "zero": 1,
-    })
 
 
 def check_acc_format(fmt) -> FloatFormat:
@@ -103,7 +92,8 @@ class FpAddRound(wiring.Component):
 
     Parameters: acc_fmt (IEEE-style FloatFormat F), shape (rtl.config.ProductShape of the operand),
     mutant (None or "fpacc_rtz").
-    Ports: acc In(F.bits), product In(product_layout(shape)), result Out(F.bits).
+    Ports: acc In(F.bits), product In(rtl.mul.product_signature(shape)) (connect a Multiplier's
+    `p` with wiring.connect), result Out(F.bits).
     """
 
     def __init__(self, acc_fmt: FloatFormat, shape, mutant: str | None = None):
@@ -114,7 +104,7 @@ class FpAddRound(wiring.Component):
         self.mutant = mutant
         super().__init__({
             "acc": In(acc_fmt.bits),
-            "product": In(product_layout(shape)),
+            "product": In(product_signature(shape)),   # flipped: members are inputs
             "result": Out(acc_fmt.bits),
         })
 
