@@ -1,0 +1,103 @@
+"""MAC unit: exact multiplier + pipeline register(s) + accumulator, from one MacConfig.
+
+Ports (all on the default `sync` domain, synchronous reset):
+  a, b        In(in_fmt.bits)     operand codes
+  valid_in    In(1)               multiply-accumulate this cycle's operands
+  clear       In(1)               start a new accumulation with this cycle's product (travels down
+                                  the pipeline with it; clear without valid_in zeroes the register)
+  acc_out     Out(config.acc_width)   the accumulator register (int/Kulisch: two's complement;
+                                  float: a code of acc.fmt)
+  valid_out   Out(1)              high while acc_out shows the accumulation of a product that
+                                  entered `config.latency` edges earlier
+  Kulisch only: overflow, nan, pinf, ninf (sticky since the last clear; docs/DESIGN.md)
+
+Submodules, named for the paper's Fig. 3 area split (synthesis reports each):
+  mpy       the multiplier and the `pipeline_stages` product registers (with valid/clear)
+  alignadd  alignment and addition (float: the whole FpAddRound, incl. normalise and round)
+  normacc   the accumulator register and flags
+Semantics: the accumulators of rtl/acc.py, fed one exact product per cycle (docs/DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from rtl.acc import _product_in, connect_parts, parts
+from rtl.config import MacConfig
+from rtl.mul import Multiplier, product_signature
+
+_FIELDS = ("sign", "exp", "sig", "nan", "inf", "zero")
+
+
+class MpyStage(wiring.Component):
+    """Multiplier followed by `stages` registers of (product, valid, clear)."""
+
+    def __init__(self, config: MacConfig):
+        self.config = config
+        mul = config.mul
+        out = {k: v.flip() for k, v in _product_in(config).items()}
+        super().__init__({"a": In(mul.fmt_a.bits), "b": In(mul.fmt_b.bits), "valid_in": In(1),
+                          "clear_in": In(1), **out, "valid": Out(1), "clear": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.config
+        m.submodules.mul = mul = Multiplier(cfg.mul)
+        m.d.comb += [mul.a.eq(self.a), mul.b.eq(self.b)]
+        is_int = cfg.mul.is_int
+        if is_int:
+            cur = {"value": mul.value}
+        else:
+            cur = {k: getattr(mul.p, k) for k in _FIELDS}
+        cur["valid"], cur["clear"] = self.valid_in, self.clear_in
+        for s in range(cfg.pipeline_stages):
+            nxt = {k: Signal.like(v, name=f"pipe{s}_{k}") for k, v in cur.items()}
+            # control bits must reset (registers start at X); data registers need no reset
+            for k, v in cur.items():
+                m.d.sync += nxt[k].eq(v)
+            cur = nxt
+        outs = [self.valid.eq(cur["valid"]), self.clear.eq(cur["clear"])]
+        if is_int:
+            outs.append(self.value.eq(cur["value"]))
+        else:
+            outs += [getattr(self.p, k).eq(cur[k]) for k in _FIELDS]
+        m.d.comb += outs
+        return m
+
+
+class Mac(wiring.Component):
+    """Multiply-accumulate unit of `config` (see the module docstring for ports and timing)."""
+
+    def __init__(self, config: MacConfig):
+        if not isinstance(config, MacConfig):
+            raise TypeError(f"Mac needs a MacConfig, not {type(config).__name__}")
+        self.config = config
+        fmt = config.in_fmt
+        members = {"a": In(fmt.bits), "b": In(fmt.bits), "valid_in": In(1), "clear": In(1),
+                   "acc_out": Out(config.acc_width), "valid_out": Out(1)}
+        if config.acc.kind == "kulisch":
+            members.update({k: Out(1) for k in ("overflow", "nan", "pinf", "ninf")})
+        super().__init__(members)
+
+    @property
+    def latency(self) -> int:
+        return self.config.latency
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.config
+        m.submodules.mpy = mpy = MpyStage(cfg)
+        alignadd, normacc = parts(cfg)
+        m.submodules.alignadd = alignadd
+        m.submodules.normacc = normacc
+        m.d.comb += [mpy.a.eq(self.a), mpy.b.eq(self.b), mpy.valid_in.eq(self.valid_in),
+                     mpy.clear_in.eq(self.clear)]
+        src = mpy.value if cfg.mul.is_int else mpy.p
+        connect_parts(m, alignadd, normacc, src, mpy.valid, mpy.clear)
+        m.d.comb += [self.acc_out.eq(normacc.acc), self.valid_out.eq(normacc.valid_out)]
+        if normacc.kulisch:
+            m.d.comb += [getattr(self, k).eq(getattr(normacc, k))
+                         for k in ("overflow", "nan", "pinf", "ninf")]
+        return m
