@@ -165,32 +165,20 @@ def point_key(point: DesignPoint, evaluator: Evaluator, seed: int, quick: bool) 
 
 
 class ResultStore:
-    """Per-point results as JSON, one file per content hash, written atomically.
-
-    Uses `hwmodel.cache.Cache` when it provides get/put; otherwise files under
-    `<cache_dir>/sweep/<key[:2]>/<key>.json` (same atomic-replace discipline)."""
+    """Per-point results: `hwmodel.cache.ResultCache` under namespace "sweep" (JSON per content
+    hash, written atomically, corrupt entries dropped and recomputed)."""
 
     def __init__(self, cache_dir: Path | str):
-        self.root = Path(cache_dir) / "sweep"
-
-    def _path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.json"
+        from hwmodel.cache import ResultCache
+        self._cache = ResultCache(Path(cache_dir), namespace="sweep")
+        self.root = self._cache.root / self._cache.namespace
 
     def get(self, key: str) -> dict | None:
-        p = self._path(key)
-        try:
-            return json.loads(p.read_text())
-        except FileNotFoundError:
-            return None
-        except (json.JSONDecodeError, OSError):
-            return None  # a torn or foreign file: evaluate again, the next put replaces it
+        return self._cache.get(key)
 
     def put(self, key: str, value: dict) -> None:
-        p = self._path(key)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(f".{p.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-        tmp.write_text(json.dumps(value, sort_keys=True, default=_json_default))
-        os.replace(tmp, p)  # atomic on POSIX: readers see the old file or the new one
+        # JSON round trip through _json_default: numpy scalars become plain numbers.
+        self._cache.put(key, json.loads(json.dumps(value, default=_json_default)))
 
 
 def _json_default(o):

@@ -1,0 +1,183 @@
+"""Iso-area accelerator model: what a fixed silicon budget buys in each number format.
+
+For every design point with a synthesised area, a critical-path delay and (where measured) an
+energy per MAC:
+
+    units        = floor(budget / area of one unit)          (MAC units only: no SRAM, no control)
+    clock_hz     = 1 / critical path (capped at clock_ghz_max when given)
+    peak_ops_s   = 2 * units * MACs per unit * clock_hz      (a multiply-accumulate is 2 ops)
+    ops_per_j    = 2 / energy per MAC
+
+and, with a chosen memory bandwidth, a roofline prediction of transformer workloads: each GEMM
+takes max(2MNK / peak_ops_s, bytes moved / bandwidth), with operands in the point's format
+(bits/8 bytes per element) and 16-bit outputs; the attention core runs on the same MACs and the
+memory-bound operators (norms, residuals, softmax, KV-cache reads) move their bytes at the
+bandwidth (shapes and byte counts from hwmodel.workloads).
+
+The budget is gate equivalents (`budget_ge`, compared with `area_ge`) or mm^2 (`budget_mm2`,
+compared with `area_um2`, which needs a Liberty library). A budget that is not positive, or that
+does not hold a single unit of any point, is an `UnsupportedConfig` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hwmodel.errors import DataError, UnsupportedConfig
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One transformer run: model, phase, tokens processed per step, context length."""
+
+    name: str
+    model: str
+    phase: str          # "prefill" or "decode"
+    tokens: int         # GEMM M: prompt tokens (prefill) or sequences in the batch (decode)
+    context: int        # attention span
+
+
+# Sequence lengths are the models' usual ones (BERT 512, GPT-2 1024, LLaMA-2 4096 max; 2048 here).
+WORKLOADS = (
+    Workload("BERT-large prefill (512 tokens)", "bert-large", "prefill", 512, 512),
+    Workload("GPT-2 prefill (1024 tokens)", "gpt2", "prefill", 1024, 1024),
+    Workload("GPT-2 decode (batch 1, context 1024)", "gpt2", "decode", 1, 1024),
+    Workload("LLaMA-2-7B prefill (2048 tokens)", "llama-2-7b", "prefill", 2048, 2048),
+    Workload("LLaMA-2-7B decode (batch 1, context 2048)", "llama-2-7b", "decode", 1, 2048),
+)
+
+OUT_BYTES = 2  # GEMM outputs and memory-bound operators in 16 bits (bf16/fp16 activations)
+
+
+def _unit_macs(unit: str) -> int:
+    from analysis.sweep import unit_macs
+    return unit_macs(unit)
+
+
+def _bits(fmt: str) -> float:
+    from hwmodel.formats import parse_format
+    f = parse_format(fmt)
+    return float(getattr(f, "bits_per_element", f.bits))
+
+
+def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
+                  budget_mm2: float | None = None, clock_ghz_max: float | None = None) -> pd.DataFrame:
+    """One row per usable point (status ok, area and delay known): units that fit, clock, peak
+    ops/s, ops/J, peak power. Columns: in_fmt, acc, unit, pipeline_stages, library, unit_area,
+    units, macs_per_cycle, clock_ghz, peak_tops, tops_per_w, power_w."""
+    if (budget_ge is None) == (budget_mm2 is None):
+        raise UnsupportedConfig("give exactly one budget: budget_ge (gate equivalents) or budget_mm2 "
+                                "(mm^2, needs a Liberty library)")
+    if clock_ghz_max is not None and not (clock_ghz_max > 0):
+        raise UnsupportedConfig(f"clock_ghz_max must be a positive number, not {clock_ghz_max!r}")
+    if budget_ge is not None:
+        budget, area_col, what = float(budget_ge), "area_ge", "budget_ge"
+    else:
+        budget, area_col, what = float(budget_mm2) * 1e6, "area_um2", "budget_mm2"  # mm^2 -> um^2
+    if not (budget > 0) or math.isinf(budget):
+        raise UnsupportedConfig(f"{what} must be a positive finite number, not "
+                                f"{budget_ge if budget_ge is not None else budget_mm2!r}")
+    need = {area_col, "delay_ns"}
+    missing = need - set(points.columns)
+    if missing:
+        hint = " (mm^2 budgets need synthesis with a Liberty library)" if area_col == "area_um2" else ""
+        raise DataError(f"sweep results must have columns {sorted(need)}, missing {sorted(missing)}{hint}")
+    ok = points
+    if "status" in ok:
+        ok = ok[ok["status"] == "ok"]
+    ok = ok[(ok[area_col] > 0) & (ok["delay_ns"] > 0)]
+    if ok.empty:
+        raise DataError("no design point has a synthesised area and delay; run the sweep with synthesis")
+    rows = []
+    for _, r in ok.iterrows():
+        units = int(budget // r[area_col])
+        macs = units * _unit_macs(r["unit"])
+        clock_hz = 1e9 / float(r["delay_ns"])
+        if clock_ghz_max is not None:
+            clock_hz = min(clock_hz, clock_ghz_max * 1e9)
+        peak = 2.0 * macs * clock_hz
+        e = r.get("energy_pj", np.nan)
+        e = float(e) if e is not None and not pd.isna(e) else np.nan
+        ops_per_j = 2.0 / (e * 1e-12) if e > 0 else np.nan
+        rows.append({"in_fmt": r["in_fmt"], "acc": r["acc"], "unit": r["unit"],
+                     "pipeline_stages": int(r["pipeline_stages"]), "library": r["library"],
+                     f"unit_{area_col}": float(r[area_col]), "units": units, "macs_per_cycle": macs,
+                     "clock_ghz": clock_hz / 1e9, "peak_tops": peak / 1e12,
+                     "tops_per_w": ops_per_j / 1e12 if ops_per_j == ops_per_j else np.nan,
+                     "power_w": peak / ops_per_j if ops_per_j == ops_per_j else np.nan})
+    table = pd.DataFrame(rows)
+    if (table["units"] < 1).all():
+        smallest = ok[area_col].min()
+        unit_name = "gate equivalents" if area_col == "area_ge" else "um^2"
+        raise UnsupportedConfig(f"{what} must hold at least one unit ({smallest:.4g} {unit_name} for the "
+                                f"smallest design), not {budget_ge if budget_ge is not None else budget_mm2!r}")
+    return table[table["units"] >= 1].reset_index(drop=True)
+
+
+def gemm_time_s(m: float, n: float, k: float, peak_ops_s: float, bandwidth_bytes_per_s: float,
+                in_bytes: float, out_bytes: float = OUT_BYTES) -> float:
+    """Roofline time of C[M,N] = A[M,K] @ B[K,N]: max(compute, memory), each operand read once."""
+    flops = 2.0 * m * n * k
+    moved = (m * k + k * n) * in_bytes + m * n * out_bytes
+    return max(flops / peak_ops_s, moved / bandwidth_bytes_per_s)
+
+
+def workload_time_s(w: Workload, peak_ops_s: float, bandwidth_bytes_per_s: float, in_bytes: float) -> float:
+    """Predicted time of all blocks of the workload's model for one step (see module docstring)."""
+    from hwmodel.workloads import attention_flops, get_model, nongemm_ops
+    if not (peak_ops_s > 0 and bandwidth_bytes_per_s > 0):
+        raise UnsupportedConfig(f"peak ops/s and bandwidth must be positive, not {peak_ops_s!r}, "
+                                f"{bandwidth_bytes_per_s!r}")
+    model = get_model(w.model)
+    t = 0.0
+    for _, n, k in model.linear_layers():
+        t += gemm_time_s(w.tokens, n, k, peak_ops_s, bandwidth_bytes_per_s, in_bytes)
+    t += attention_flops(model, w.tokens, w.context) / peak_ops_s
+    t += sum(op.bytes for op in nongemm_ops(model, w.tokens, w.context, OUT_BYTES, w.phase)) \
+        / bandwidth_bytes_per_s
+    return t * model.layers
+
+
+def workload_table(table: pd.DataFrame, bandwidth_gb_s: float,
+                   workloads: tuple[Workload, ...] = WORKLOADS) -> pd.DataFrame:
+    """Predicted time (ms) of each workload on each iso-area design, with the memory bandwidth."""
+    if not (bandwidth_gb_s > 0) or math.isinf(bandwidth_gb_s):
+        raise UnsupportedConfig(f"bandwidth_gb_s must be a positive finite number, not {bandwidth_gb_s!r}")
+    rows = []
+    for _, r in table.iterrows():
+        row = {"in_fmt": r["in_fmt"], "acc": r["acc"], "unit": r["unit"], "peak_tops": r["peak_tops"]}
+        for w in workloads:
+            row[f"{w.name} time_ms"] = 1e3 * workload_time_s(w, r["peak_tops"] * 1e12, bandwidth_gb_s * 1e9,
+                                                             _bits(r["in_fmt"]) / 8)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def h100_reference(workloads: tuple[Workload, ...] = WORKLOADS) -> tuple[pd.DataFrame, str] | None:
+    """The same workloads on the H100 through hwmodel.roofline's committed data (INT8 and FP8 peaks,
+    measured where available); None when that model or its data is not available."""
+    try:
+        from hwmodel import roofline
+    except ImportError:
+        return None
+    fn = getattr(roofline, "h100_ceilings", None)
+    if fn is None:
+        return None
+    try:
+        ceilings = fn()  # {dtype: (peak_ops_s, bandwidth_bytes_per_s, source)}
+    except Exception:  # noqa: BLE001 - the reference is optional beside our own numbers
+        return None
+    rows = []
+    sources = set()
+    for dtype, (peak, bw, source) in ceilings.items():
+        row = {"in_fmt": f"H100 {dtype}", "acc": "", "unit": "GPU", "peak_tops": peak / 1e12}
+        in_bytes = 1.0 if "8" in dtype else 2.0
+        for w in workloads:
+            row[f"{w.name} time_ms"] = 1e3 * workload_time_s(w, peak, bw, in_bytes)
+        rows.append(row)
+        sources.add(source)
+    return pd.DataFrame(rows), "; ".join(sorted(sources))
