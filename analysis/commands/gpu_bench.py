@@ -1,0 +1,96 @@
+"""`hwdse gpu-bench`: measure copy bandwidth, GEMM throughput per dtype and the INT8 data flow."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+from hwmodel.errors import UnsupportedConfig
+
+HELP = "measure GEMM/copy/quantise throughput on a CUDA GPU (torch + triton)"
+DESCRIPTION = """\
+Measure, on the CUDA GPU this machine has, with torch and triton:
+  copy       device-to-device copy bandwidth (bytes read + written), 64 KiB .. 4 GiB
+  gemm       GEMM throughput: cuBLAS bf16/fp16/tf32, cuBLAS int8 (torch._int_mm), our Triton
+             INT8 GEMM, cuBLAS fp8 e4m3/e5m2 (torch._scaled_mm), our per-block-scaled INT8 GEMMs
+             with fused dequantisation (1x128 activations x 128x128 weights, block 128 along K;
+             Jetfire's 32x32 x 32x32); square 256..16384 and the linear layers of BERT-base/large,
+             GPT-2 (small, XL) and LLaMA-2-7B at M = 1, 16, 128, 512, 2048, 8192 tokens
+  quant      per-block quantise/dequantise kernels (1x128, 32x32, 128x128)
+  elementwise  bf16 add / layer_norm / gelu / softmax (memory-bound operators of a block)
+Every kernel is checked against a float64 reference before it is timed (median of
+triton.testing.do_bench, L2 flushed, inputs rotated). Writes <part>.csv and metadata.json to --out.
+Without a CUDA GPU it exits with code 2 and says so; the committed H100 data in
+hwmodel/data/gpu/ feeds `hwdse roofline` on any machine.
+"""
+
+PARTS = ("copy", "gemm", "quant", "elementwise")
+
+
+def add_arguments(p):
+    p.add_argument("--out", type=Path, default=Path("gpu-bench-out"), help="output folder")
+    p.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {', '.join(PARTS)}")
+    p.add_argument("--kernels", default="all", help="comma list of GEMM kernels, or 'all'")
+    p.add_argument("--shapes", default="all", choices=("all", "square", "models", "smoke"),
+                   help="GEMM shape set (smoke: a handful, for a first check)")
+    p.add_argument("--quick", action="store_true", help="shorter timing, fewer copy/quant sizes")
+    p.add_argument("--no-tune", action="store_true", help="first Triton config only, no tuning")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def select_shapes(which: str):
+    """(M, N, K, label) list for a shape-set name."""
+    from hwmodel.workloads import SQUARE_SIZES, gemm_shapes
+    if which == "square":
+        return gemm_shapes(models=(), squares=SQUARE_SIZES)
+    if which == "models":
+        return gemm_shapes(squares=())
+    if which == "smoke":
+        return [(1024, 1024, 1024, "square1024"), (8192, 8192, 8192, "square8192"),
+                (1, 4096, 4096, "llama-2-7b:attn_out"), (16, 2304, 768, "bert-base:qkv"),
+                (2048, 4800, 1600, "gpt2-xl:qkv"), (512, 4096, 11008, "llama-2-7b:mlp_down")]
+    return gemm_shapes()
+
+
+def parse_list(text: str, allowed, what: str):
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if items == ["all"]:
+        return list(allowed)
+    bad = [t for t in items if t not in allowed]
+    if bad or not items:
+        raise UnsupportedConfig(f"{what} must be a comma list of {', '.join(allowed)} (or 'all'), "
+                                f"not {text!r}")
+    return items
+
+
+def run(args) -> int:
+    from analysis.gpubench import harness
+    parts = parse_list(args.parts, PARTS, "--parts")
+    kernels = parse_list(args.kernels, harness.GEMM_KERNELS, "--kernels")
+    argv = sys.argv[1:] if sys.argv and sys.argv[0].endswith(("gpu_bench.py", "hwdse")) else []
+    command = "hwdse gpu-bench " + " ".join(shlex.quote(a) for a in argv)
+    opts = harness.Options(out_dir=args.out, shapes=select_shapes(args.shapes), kernels=kernels,
+                           quick=args.quick, seed=args.seed, command=command.strip(),
+                           tune=not args.no_tune)
+    results = harness.run_all(opts, parts=parts, log=lambda s: print(s, flush=True))
+    harness.main_print_summary(results)
+    failed = [r for rows in results.values() for r in rows if r["check"] != "ok"]
+    if failed:
+        print(f"{len(failed)} case(s) failed their check or errored; see the CSVs", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # runs where analysis.cli's other commands' imports are missing
+    import argparse
+
+    from hwmodel.errors import HwdseError
+    parser = argparse.ArgumentParser(prog="gpu_bench", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    try:
+        sys.exit(run(parser.parse_args()))
+    except HwdseError as exc:
+        print(f"hwdse gpu-bench: error: {exc}", file=sys.stderr)
+        sys.exit(2)

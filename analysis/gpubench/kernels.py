@@ -1,0 +1,280 @@
+"""Triton kernels of the INT8 data flow, and pure-torch references of each.
+
+Layout convention (the linear layer y = x W^T): activations A are (M, K) row-major, weights W are
+(N, K) row-major (K-major, what 8-bit tensor-core instructions want for both operands), outputs are
+(M, N). Scales are float32.
+
+Per-block quantisation (Jetfire, Xi et al. 2024; DeepSeek-V3's FP8 recipe for 1x128/128x128):
+a block of QR rows x QC columns shares one scale s = amax(|x|) / 127; q = round(x / s) with ties
+away from zero, clamped to [-127, 127]. Scale tensors have shape (ceil(R/QR), ceil(C/QC)).
+
+This module imports torch and triton at import time: import it only inside run() paths.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+
+QMAX = 127.0
+# Smallest scale: keeps an all-zero block from dividing by zero (its codes are then all 0).
+MIN_SCALE = 1e-30
+
+
+# ----------------------------------------------------------------------------------------------
+# Quantise / dequantise
+# ----------------------------------------------------------------------------------------------
+@triton.jit
+def _quant_kernel(x_ptr, q_ptr, s_ptr, R, C, stride_xr, stride_qr, stride_sr, stride_sc,
+                  QR: tl.constexpr, QC: tl.constexpr, ROWS: tl.constexpr):
+    # One program: ROWS rows x QC columns. QR == 1: ROWS independent 1 x QC groups (one scale per
+    # row); QR > 1: ROWS == QR, one QR x QC block and one scale.
+    pid_r = tl.program_id(0)
+    pid_c = tl.program_id(1)
+    offs_r = pid_r * ROWS + tl.arange(0, ROWS)
+    offs_c = pid_c * QC + tl.arange(0, QC)
+    mask = (offs_r[:, None] < R) & (offs_c[None, :] < C)
+    x = tl.load(x_ptr + offs_r[:, None] * stride_xr + offs_c[None, :], mask=mask, other=0.0)
+    x = x.to(tl.float32)
+    if QR == 1:
+        amax = tl.max(tl.abs(x), axis=1)
+        scale = tl.maximum(amax / QMAX, MIN_SCALE)
+        y = x / scale[:, None]
+        tl.store(s_ptr + offs_r * stride_sr + pid_c * stride_sc, scale, mask=offs_r < R)
+    else:
+        amax = tl.max(tl.max(tl.abs(x), axis=1), axis=0)
+        scale = tl.maximum(amax / QMAX, MIN_SCALE)
+        y = x / scale
+        tl.store(s_ptr + pid_r * stride_sr + pid_c * stride_sc, scale)
+    # round half away from zero, then clamp (|y| <= 127 up to division rounding)
+    r = tl.where(y >= 0, y + 0.5, y - 0.5).to(tl.int32)
+    r = tl.minimum(tl.maximum(r, -127), 127)
+    tl.store(q_ptr + offs_r[:, None] * stride_qr + offs_c[None, :], r.to(tl.int8), mask=mask)
+
+
+@triton.jit
+def _dequant_kernel(q_ptr, s_ptr, y_ptr, R, C, stride_qr, stride_yr, stride_sr, stride_sc,
+                    QR: tl.constexpr, QC: tl.constexpr, ROWS: tl.constexpr):
+    pid_r = tl.program_id(0)
+    pid_c = tl.program_id(1)
+    offs_r = pid_r * ROWS + tl.arange(0, ROWS)
+    offs_c = pid_c * QC + tl.arange(0, QC)
+    mask = (offs_r[:, None] < R) & (offs_c[None, :] < C)
+    q = tl.load(q_ptr + offs_r[:, None] * stride_qr + offs_c[None, :], mask=mask, other=0)
+    if QR == 1:
+        s = tl.load(s_ptr + offs_r * stride_sr + pid_c * stride_sc, mask=offs_r < R, other=0.0)
+        y = q.to(tl.float32) * s[:, None]
+    else:
+        s = tl.load(s_ptr + pid_r * stride_sr + pid_c * stride_sc)
+        y = q.to(tl.float32) * s
+    tl.store(y_ptr + offs_r[:, None] * stride_yr + offs_c[None, :],
+             y.to(y_ptr.dtype.element_ty), mask=mask)
+
+
+def _rows_per_program(qr: int) -> int:
+    # 1 x QC groups are tiny: give each program 32 rows of them so loads stay wide.
+    return 32 if qr == 1 else qr
+
+
+def quantize_blocks(x: torch.Tensor, qr: int, qc: int):
+    """(q int8 (R, C), scales float32 (ceil(R/qr), ceil(C/qc))) of a 2-D tensor, by blocks qr x qc."""
+    R, C = x.shape
+    q = torch.empty((R, C), dtype=torch.int8, device=x.device)
+    s = torch.empty((triton.cdiv(R, qr), triton.cdiv(C, qc)), dtype=torch.float32, device=x.device)
+    rows = _rows_per_program(qr)
+    grid = (triton.cdiv(R, rows), triton.cdiv(C, qc))
+    _quant_kernel[grid](x, q, s, R, C, x.stride(0), q.stride(0), s.stride(0), s.stride(1),
+                        QR=qr, QC=qc, ROWS=rows)
+    return q, s
+
+
+def dequantize_blocks(q: torch.Tensor, s: torch.Tensor, qr: int, qc: int,
+                      out_dtype=torch.bfloat16) -> torch.Tensor:
+    """q * s broadcast over qr x qc blocks, in out_dtype."""
+    R, C = q.shape
+    y = torch.empty((R, C), dtype=out_dtype, device=q.device)
+    rows = _rows_per_program(qr)
+    grid = (triton.cdiv(R, rows), triton.cdiv(C, qc))
+    _dequant_kernel[grid](q, s, y, R, C, q.stride(0), y.stride(0), s.stride(0), s.stride(1),
+                          QR=qr, QC=qc, ROWS=rows)
+    return y
+
+
+def quantize_blocks_ref(x: torch.Tensor, qr: int, qc: int):
+    """Pure-torch reference of quantize_blocks (same rounding: half away from zero)."""
+    R, C = x.shape
+    xf = x.float()
+    Rp, Cp = triton.cdiv(R, qr) * qr, triton.cdiv(C, qc) * qc
+    pad = torch.zeros((Rp, Cp), dtype=torch.float32, device=x.device)
+    pad[:R, :C] = xf
+    blocks = pad.reshape(Rp // qr, qr, Cp // qc, qc)
+    amax = blocks.abs().amax(dim=(1, 3))
+    s = torch.clamp(amax / QMAX, min=MIN_SCALE)
+    full = s.repeat_interleave(qr, 0).repeat_interleave(qc, 1)[:R, :C]
+    y = xf / full
+    q = torch.trunc(y + 0.5 * torch.sign(y)).clamp(-127, 127).to(torch.int8)
+    return q, s
+
+
+def expand_scales(s: torch.Tensor, qr: int, qc: int, R: int, C: int) -> torch.Tensor:
+    """Per-element scale matrix (R, C) of a block-scale tensor."""
+    return s.repeat_interleave(qr, 0).repeat_interleave(qc, 1)[:R, :C]
+
+
+# ----------------------------------------------------------------------------------------------
+# GEMMs
+# ----------------------------------------------------------------------------------------------
+@triton.jit
+def _tile_ids(M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUP_M: tl.constexpr):
+    # Grouped ordering: GROUP_M row-tiles share column tiles of B while they are in L2.
+    pid = tl.program_id(0)
+    num_pid_m = tl.cdiv(M, BLOCK_M)
+    num_pid_n = tl.cdiv(N, BLOCK_N)
+    num_pid_in_group = GROUP_M * num_pid_n
+    group_id = pid // num_pid_in_group
+    first_pid_m = group_id * GROUP_M
+    group_size_m = tl.minimum(num_pid_m - first_pid_m, GROUP_M)
+    pid_m = first_pid_m + ((pid % num_pid_in_group) % group_size_m)
+    pid_n = (pid % num_pid_in_group) // group_size_m
+    return pid_m, pid_n
+
+
+@triton.jit
+def _int8_gemm_kernel(a_ptr, b_ptr, c_ptr, M, N, K,
+                      stride_am, stride_ak, stride_bn, stride_bk, stride_cm, stride_cn,
+                      BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
+                      GROUP_M: tl.constexpr, EVEN_K: tl.constexpr):
+    """C[M, N] (int32) = A[M, K] (int8) @ B[N, K]^T (int8), exact int32 accumulation."""
+    pid_m, pid_n = _tile_ids(M, N, BLOCK_M, BLOCK_N, GROUP_M)
+    # Row/column indices wrap (mod M, N) so that loads need no M/N mask; the store is masked.
+    offs_am = (pid_m * BLOCK_M + tl.arange(0, BLOCK_M)) % M
+    offs_bn = (pid_n * BLOCK_N + tl.arange(0, BLOCK_N)) % N
+    offs_k = tl.arange(0, BLOCK_K)
+    a_ptrs = a_ptr + offs_am[:, None] * stride_am + offs_k[None, :] * stride_ak
+    b_ptrs = b_ptr + offs_k[:, None] * stride_bk + offs_bn[None, :] * stride_bn
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.int32)
+    for k in range(0, tl.cdiv(K, BLOCK_K)):
+        if EVEN_K:
+            a = tl.load(a_ptrs)
+            b = tl.load(b_ptrs)
+        else:
+            k_left = K - k * BLOCK_K
+            a = tl.load(a_ptrs, mask=offs_k[None, :] < k_left, other=0)
+            b = tl.load(b_ptrs, mask=offs_k[:, None] < k_left, other=0)
+        acc = tl.dot(a, b, acc, out_dtype=tl.int32)
+        a_ptrs += BLOCK_K * stride_ak
+        b_ptrs += BLOCK_K * stride_bk
+    offs_cm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_cn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
+    c_ptrs = c_ptr + offs_cm[:, None] * stride_cm + offs_cn[None, :] * stride_cn
+    tl.store(c_ptrs, acc, mask=(offs_cm[:, None] < M) & (offs_cn[None, :] < N))
+
+
+@triton.jit
+def _blockscaled_int8_gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
+                                  stride_am, stride_ak, stride_bn, stride_bk,
+                                  stride_cm, stride_cn, stride_sam, stride_sak,
+                                  stride_sbn, stride_sbk,
+                                  QA_M: tl.constexpr, QB_N: tl.constexpr,
+                                  BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+                                  BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
+                                  EVEN_K: tl.constexpr):
+    """C = sum_kb (A_kb @ B_kb^T) * sa[m // QA_M, kb] * sb[n // QB_N, kb], in C's dtype.
+
+    One K step is one scale block along K (BLOCK_K = the quantisation block's K size): the int32
+    partial product of the block is exact; dequantisation is fused into the float32 accumulator.
+    """
+    pid_m, pid_n = _tile_ids(M, N, BLOCK_M, BLOCK_N, GROUP_M)
+    offs_am = (pid_m * BLOCK_M + tl.arange(0, BLOCK_M)) % M
+    offs_bn = (pid_n * BLOCK_N + tl.arange(0, BLOCK_N)) % N
+    offs_k = tl.arange(0, BLOCK_K)
+    a_ptrs = a_ptr + offs_am[:, None] * stride_am + offs_k[None, :] * stride_ak
+    b_ptrs = b_ptr + offs_k[:, None] * stride_bk + offs_bn[None, :] * stride_bn
+    sa_ptrs = sa_ptr + (offs_am // QA_M) * stride_sam
+    sb_ptrs = sb_ptr + (offs_bn // QB_N) * stride_sbn
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
+    for k in range(0, tl.cdiv(K, BLOCK_K)):
+        if EVEN_K:
+            a = tl.load(a_ptrs)
+            b = tl.load(b_ptrs)
+        else:
+            k_left = K - k * BLOCK_K
+            a = tl.load(a_ptrs, mask=offs_k[None, :] < k_left, other=0)
+            b = tl.load(b_ptrs, mask=offs_k[:, None] < k_left, other=0)
+        part = tl.dot(a, b, out_dtype=tl.int32)
+        sa = tl.load(sa_ptrs + k * stride_sak)
+        sb = tl.load(sb_ptrs + k * stride_sbk)
+        acc += part.to(tl.float32) * (sa[:, None] * sb[None, :])
+        a_ptrs += BLOCK_K * stride_ak
+        b_ptrs += BLOCK_K * stride_bk
+    offs_cm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_cn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
+    c_ptrs = c_ptr + offs_cm[:, None] * stride_cm + offs_cn[None, :] * stride_cn
+    tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty),
+             mask=(offs_cm[:, None] < M) & (offs_cn[None, :] < N))
+
+
+# (BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, num_warps, num_stages) candidates, by M range. The harness
+# times each candidate on each shape and keeps the fastest (recorded in the CSV's `config`).
+INT8_CONFIGS = {
+    "small": [(16, 64, 256, 8, 4, 4), (16, 128, 128, 8, 4, 5)],
+    "mid": [(64, 128, 128, 8, 4, 4), (128, 128, 128, 8, 8, 4)],
+    "large": [(128, 256, 128, 8, 8, 3), (128, 128, 128, 8, 8, 4), (256, 128, 128, 8, 8, 3)],
+}
+# Block-scaled configs: BLOCK_K is fixed by the scale block (128 or 32); (BM, BN, GROUP_M, warps,
+# stages). 128 x 256 tiles hold an int32 partial beside the float32 accumulator: register pressure.
+BLOCKSCALED_CONFIGS = {
+    "small": [(16, 64, 8, 4, 4), (16, 128, 8, 4, 4)],
+    "mid": [(64, 128, 8, 4, 4), (128, 128, 8, 8, 4)],
+    "large": [(128, 128, 8, 8, 4), (128, 256, 8, 8, 3), (128, 128, 8, 4, 4)],
+}
+
+
+def m_class(M: int) -> str:
+    return "small" if M <= 16 else ("mid" if M <= 256 else "large")
+
+
+def int8_gemm(a: torch.Tensor, w: torch.Tensor, c: torch.Tensor | None = None, config=None):
+    """C (int32, M x N) = A (int8, M x K) @ W (int8, N x K)^T with our Triton kernel."""
+    M, K = a.shape
+    N = w.shape[0]
+    if c is None:
+        c = torch.empty((M, N), dtype=torch.int32, device=a.device)
+    bm, bn, bk, gm, nw, ns = config or INT8_CONFIGS[m_class(M)][0]
+    grid = (triton.cdiv(M, bm) * triton.cdiv(N, bn),)
+    _int8_gemm_kernel[grid](a, w, c, M, N, K, a.stride(0), a.stride(1), w.stride(0), w.stride(1),
+                            c.stride(0), c.stride(1), BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk,
+                            GROUP_M=gm, EVEN_K=(K % bk == 0), num_warps=nw, num_stages=ns)
+    return c
+
+
+def blockscaled_int8_gemm(a, sa, w, sw, qa_m: int, qb_n: int, qk: int,
+                          c: torch.Tensor | None = None, config=None, out_dtype=torch.bfloat16):
+    """C = dequant(A) @ dequant(W)^T with A's scales per qa_m x qk block, W's per qb_n x qk block.
+
+    sa: (ceil(M/qa_m), ceil(K/qk)), sw: (ceil(N/qb_n), ceil(K/qk)), float32. Output out_dtype.
+    """
+    M, K = a.shape
+    N = w.shape[0]
+    if c is None:
+        c = torch.empty((M, N), dtype=out_dtype, device=a.device)
+    bm, bn, gm, nw, ns = config or BLOCKSCALED_CONFIGS[m_class(M)][0]
+    grid = (triton.cdiv(M, bm) * triton.cdiv(N, bn),)
+    _blockscaled_int8_gemm_kernel[grid](
+        a, w, c, sa, sw, M, N, K, a.stride(0), a.stride(1), w.stride(0), w.stride(1),
+        c.stride(0), c.stride(1), sa.stride(0), sa.stride(1), sw.stride(0), sw.stride(1),
+        QA_M=qa_m, QB_N=qb_n, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=qk, GROUP_M=gm,
+        EVEN_K=(K % qk == 0), num_warps=nw, num_stages=ns)
+    return c
+
+
+def blockscaled_gemm_ref(a, sa, w, sw, qa_m, qb_n, qk, rows=None) -> torch.Tensor:
+    """float64 reference of blockscaled_int8_gemm, optionally for a subset of A's rows."""
+    M, K = a.shape
+    N = w.shape[0]
+    ea = expand_scales(sa.double(), qa_m, qk, M, K) * a.double()
+    ew = expand_scales(sw.double(), qb_n, qk, N, K) * w.double()
+    if rows is not None:
+        ea = ea[rows]
+    return ea @ ew.t()
