@@ -46,7 +46,7 @@ LIB_DIR = Path(__file__).parent / "lib"
 CELLS_CSV = LIB_DIR / "cells.csv"
 BUILTIN = {"paper": LIB_DIR / "paper.lib", "ge": LIB_DIR / "ge.lib"}
 NAND2_UM2 = 0.798          # Nangate 45 nm NAND2_X1: the gate equivalent of ge.lib
-FLOW_VERSION = "1"         # bump when the script or the post-processing below changes
+FLOW_VERSION = "2"         # bump when the script or the post-processing below changes
 _TAU_PER_FO4 = 5.0         # an inverter driving four copies of itself: d = g*h + p = 4 + 1
 
 
@@ -277,7 +277,10 @@ class SynthResult:
     area_unit: str                      # gates | ge | um2
     area: float                         # whole design, flattened, in area_unit
     sequential_area: float
-    area_by_part: dict                  # direct submodule name (or "top") -> area
+    area_by_part: dict                  # direct submodule name (or "top") -> area, as mapped
+                                        # with hierarchy; sums to area_hier
+    area_hier: float                    # >= area: flattening lets opt_clean drop logic whose
+                                        # outputs no other module reads
     cells_by_type: dict                 # cell -> count (flattened)
     n_cells: int
     logic_depth: int                    # cells on the longest combinational path
@@ -449,7 +452,7 @@ def synthesize(design, library: str | os.PathLike | Library = "paper", *, top: s
     depth, delay = _timing(netjson, top, lib)
     res = SynthResult(
         top=top, library=lib.name, area_unit=lib.unit, area=area, sequential_area=seq_area,
-        area_by_part=parts, cells_by_type=cells, n_cells=int(sum(cells.values())),
+        area_by_part=parts, area_hier=sum(parts.values()), cells_by_type=cells, n_cells=int(sum(cells.values())),
         logic_depth=depth, delay_fo4=delay, yosys_version=version,
         yosys_creator=stat_f.get("creator", ""), script=script,
         script_sha256=hashlib.sha256(script.encode()).hexdigest(), library_sha256=lib.sha256,
