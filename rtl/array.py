@@ -1,0 +1,152 @@
+"""MAC array: an R x C output-stationary systolic array of MAC units (rtl.mac.Mac) with streams.
+
+Contract (docs/DESIGN.md, "Array RxC, output stationary"; golden model `hwmodel.numerics.gemm`):
+after a tile has been streamed in, PE (i, j) holds C[i][j] = the MAC accumulation of
+A[i][k] * B[k][j] for k = 0..K-1 in order, with the MAC unit's semantics (float: one rounding per
+product; int: wrap/saturate; Kulisch: the raw register).
+
+Streams (default `sync` domain, synchronous reset):
+    a_col     In(ArrayLayout(in bits, R)): column k of A (row i in lane i) ...
+    b_row     In(ArrayLayout(in bits, C)): ... together with row k of B (column j in lane j)
+    valid_in  In(1): a_col/b_row carry step k of the tile this cycle
+    clear     In(1): with valid_in, step k is the first of a new tile (k = 0); every PE restarts
+    drain     In(1): start emitting the results, one row per cycle, rows 0..R-1
+    c_row     Out(ArrayLayout(acc bits, C)), c_index Out(row index), c_valid Out(1)
+The driver presents the tile unskewed (A[:, k] and B[k, :] in the same cycle, K consecutive or
+gapped valid cycles); the array skews it internally: row i's operands and its valid/clear are
+delayed by i registers, column j's by j, and they then move one PE per cycle (A to the right with
+valid/clear, B downward), so PE (i, j) sees step k exactly i + j cycles after it entered.
+`latency` = edges from the last step's valid_in being sampled until every PE holds its final
+result: (R - 1) + (C - 1) register hops + the MAC's latency. Pulse `drain` at or after that edge;
+row r appears on c_row with c_valid high r + 1 edges after the drain pulse is sampled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from amaranth.hdl import Module, Signal, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from hwmodel.errors import UnsupportedConfig
+from hwmodel.formats import Format
+from rtl.config import AccSpec, MacConfig
+
+MAX_DIM = 64   # rows and columns; an 8x8 array is the usual size, 64x64 is already a TPU-class tile
+
+
+@dataclass(frozen=True)
+class ArrayConfig:
+    """R x C array of MacConfig(in_fmt, acc, pipeline_stages, mutant) processing elements."""
+
+    in_fmt: Format
+    acc: AccSpec
+    rows: int = 8
+    cols: int = 8
+    pipeline_stages: int = 1
+    mutant: str | None = None
+
+    def __post_init__(self):
+        for what, v in (("rows", self.rows), ("cols", self.cols)):
+            if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= MAX_DIM:
+                raise UnsupportedConfig(f"array {what} must be an int in 1..{MAX_DIM}, not {v!r}")
+        mac = MacConfig(self.in_fmt, self.acc, self.pipeline_stages, self.mutant)
+        object.__setattr__(self, "in_fmt", mac.in_fmt)
+        object.__setattr__(self, "acc", mac.acc)
+
+    @property
+    def mac(self) -> MacConfig:
+        return MacConfig(self.in_fmt, self.acc, self.pipeline_stages, self.mutant)
+
+    @property
+    def name(self) -> str:
+        return f"array{self.rows}x{self.cols}_{self.mac.name[len('mac_'):]}"
+
+    @property
+    def acc_width(self) -> int:
+        return self.mac.acc_width
+
+    @property
+    def latency(self) -> int:
+        """Edges from the last step being sampled to every PE holding its final result."""
+        return (self.rows - 1) + (self.cols - 1) + self.mac.latency
+
+
+class MacArray(wiring.Component):
+    """See the module docstring. Argument: an ArrayConfig."""
+
+    def __init__(self, config: ArrayConfig):
+        if not isinstance(config, ArrayConfig):
+            raise UnsupportedConfig(f"MacArray needs an ArrayConfig, not {type(config).__name__}")
+        self.config = config
+        R, C, bits = config.rows, config.cols, config.in_fmt.bits
+        super().__init__({
+            "a_col": In(data.ArrayLayout(unsigned(bits), R)),
+            "b_row": In(data.ArrayLayout(unsigned(bits), C)),
+            "valid_in": In(1),
+            "clear": In(1),
+            "drain": In(1),
+            "c_row": Out(data.ArrayLayout(unsigned(config.acc_width), C)),
+            "c_index": Out(range(R)),
+            "c_valid": Out(1),
+        })
+
+    @property
+    def latency(self) -> int:
+        return self.config.latency
+
+    def elaborate(self, platform):
+        from rtl.mac import Mac
+
+        m = Module()
+        cfg = self.config
+        R, C, bits = cfg.rows, cfg.cols, cfg.in_fmt.bits
+
+        def delay(sig, n, name):
+            """`sig` delayed by n registers (control bits reset to 0: registers start at X)."""
+            for s in range(n):
+                r = Signal.like(sig, name=f"{name}_d{s}")
+                m.d.sync += r.eq(sig)
+                sig = r
+            return sig
+
+        # input skew: row i (a, valid, clear) by i cycles, column j (b) by j cycles
+        a_west = [delay(self.a_col[i], i, f"skew_a{i}") for i in range(R)]
+        v_west = [delay(self.valid_in, i, f"skew_v{i}") for i in range(R)]
+        c_west = [delay(self.clear, i, f"skew_c{i}") for i in range(R)]
+        b_north = [delay(self.b_row[j], j, f"skew_b{j}") for j in range(C)]
+
+        accs = [[None] * C for _ in range(R)]
+        b_in = list(b_north)                  # what enters row i from above, per column
+        for i in range(R):
+            a, v, c = a_west[i], v_west[i], c_west[i]
+            b_out = []
+            for j in range(C):
+                pe = Mac(cfg.mac)
+                m.submodules[f"pe_{i}_{j}"] = pe
+                m.d.comb += [pe.a.eq(a), pe.b.eq(b_in[j]), pe.valid_in.eq(v), pe.clear.eq(c)]
+                accs[i][j] = pe.acc_out
+                # forward one PE per cycle: a/valid/clear to the east, b to the south
+                if j + 1 < C:
+                    a, v, c = (delay(a, 1, f"a_{i}_{j}"), delay(v, 1, f"v_{i}_{j}"),
+                               delay(c, 1, f"c_{i}_{j}"))
+                b_out.append(delay(b_in[j], 1, f"b_{i}_{j}") if i + 1 < R else None)
+            b_in = b_out
+
+        # drain: a row counter walks rows 0..R-1 after a drain pulse
+        idx = Signal(range(R))
+        active = Signal()
+        with m.If(self.drain):
+            m.d.sync += [active.eq(1), idx.eq(0)]
+        with m.Elif(active):
+            with m.If(idx == R - 1):
+                m.d.sync += active.eq(0)
+            with m.Else():
+                m.d.sync += idx.eq(idx + 1)
+        with m.Switch(idx):
+            for i in range(R):
+                with m.Case(i):
+                    m.d.comb += [self.c_row[j].eq(accs[i][j]) for j in range(C)]
+        m.d.comb += [self.c_index.eq(idx), self.c_valid.eq(active)]
+        return m
