@@ -140,18 +140,22 @@ class FloatAlignAdd(wiring.Component):
             raise UnsupportedConfig(f"a float accumulator needs rtl/fpadd.py ({exc})") from None
         m = Module()
         cfg = self.config
+        mutant = cfg.mutant if cfg.mutant == "fpacc_rtz" else None
         if cfg.mul.is_int:
-            raise UnsupportedConfig(f"{cfg.name}: int inputs into a float accumulator need an "
-                                    "int-to-product conversion that is not built; use kulisch or intN")
-        core = FpAddRound(cfg.acc.fmt, cfg.mul.product,
-                          mutant=cfg.mutant if cfg.mutant == "fpacc_rtz" else None)
+            # an integer product is the sign-magnitude value |v| * 2^0: a+b magnitude bits hold
+            # every |a*b| (at most 2^(a+b-2) signed, < 2^(a+b) unsigned)
+            w = cfg.mul.value_width
+            core = FpAddRound(cfg.acc.fmt, ProductShape.fixed(0, w), mutant=mutant)
+            v = self.value
+            neg = v[w - 1] if cfg.mul.value_signed else Const(0, 1)
+            fields = {"sign": neg, "exp": 0, "sig": Mux(neg, -v, v), "nan": 0, "inf": 0,
+                      "zero": v == 0}
+        else:
+            core = FpAddRound(cfg.acc.fmt, cfg.mul.product, mutant=mutant)
+            fields = {k: getattr(self.p, k) for k in ("sign", "exp", "sig", "nan", "inf", "zero")}
         m.submodules.fpadd = core
-        p = self.p
-        m.d.comb += [core.acc.eq(Mux(self.clear, 0, self.acc)),
-                     core.product.sign.eq(p.sign), core.product.exp.eq(p.exp),
-                     core.product.sig.eq(p.sig), core.product.nan.eq(p.nan),
-                     core.product.inf.eq(p.inf), core.product.zero.eq(p.zero),
-                     self.sum.eq(core.result)]
+        m.d.comb += [core.acc.eq(Mux(self.clear, 0, self.acc)), self.sum.eq(core.result)]
+        m.d.comb += [getattr(core.product, k).eq(v) for k, v in fields.items()]
         return m
 
 
