@@ -83,10 +83,10 @@ class DesignPoint:
     acc: str
     unit: str = "mac"
     pipeline_stages: int = 1
-    library: str = "default"
+    library: str = "ge"
 
     @classmethod
-    def make(cls, in_fmt, acc, unit="mac", pipeline_stages=1, library="default") -> "DesignPoint":
+    def make(cls, in_fmt, acc, unit="mac", pipeline_stages=1, library="ge") -> "DesignPoint":
         """Validate and normalise: the format to its catalogue name, the unit to its short form."""
         from hwmodel.formats import parse_format
         fmt = parse_format(in_fmt)
@@ -103,7 +103,7 @@ class DesignPoint:
 
     @property
     def point_id(self) -> str:
-        """Readable id: int8/kulisch/mac/p1/default."""
+        """Readable id: int8/kulisch/mac/p1/ge."""
         return f"{self.in_fmt}/{self.acc}/{self.unit}/p{self.pipeline_stages}/{self.library}"
 
 
@@ -118,7 +118,7 @@ class SweepSpec:
     accumulators: list[str]
     units: list[str] = field(default_factory=lambda: ["mac"])
     pipeline_stages: list[int] = field(default_factory=lambda: [1])
-    libraries: list[str] = field(default_factory=lambda: ["default"])
+    libraries: list[str] = field(default_factory=lambda: ["ge"])
 
     def points(self) -> list[DesignPoint]:
         pts = []
@@ -467,11 +467,13 @@ class ChainEvaluator:
 
     cache_id = "chain-evaluator-v1"
 
-    def __init__(self, stages: Sequence[str] = STAGES):
+    def __init__(self, stages: Sequence[str] = STAGES, cache_dir: Path | str | None = None):
         bad = [s for s in stages if s not in STAGES]
         if bad:
             raise UnsupportedConfig(f"stages must be among {', '.join(STAGES)}, not {bad[0]!r}")
         self.stages = tuple(stages)
+        # Where synthesis and energy keep their own caches; not part of the result's identity.
+        self.cache_dir = str(cache_dir) if cache_dir is not None else None
         self.cache_id = f"chain-evaluator-v1:{'+'.join(self.stages)}"
 
     def __call__(self, point: DesignPoint, seed: int, quick: bool) -> dict:
@@ -480,7 +482,7 @@ class ChainEvaluator:
         for stage in self.stages:
             fn = globals()[f"stage_{stage}"]
             try:
-                out.update(fn(point, seed, quick))
+                out.update(fn(point, seed, quick, self.cache_dir))
             except KeyboardInterrupt:
                 raise
             except BaseException as exc:  # noqa: BLE001
@@ -494,11 +496,139 @@ class ChainEvaluator:
         return out
 
     def __getstate__(self):
-        return {"stages": self.stages, "cache_id": self.cache_id}
+        return {"stages": self.stages, "cache_id": self.cache_id, "cache_dir": self.cache_dir}
 
     def __setstate__(self, state):
-        self.stages = state["stages"]
-        self.cache_id = state["cache_id"]
+        self.__dict__.update(state)
 
 
 default_evaluator = ChainEvaluator()
+
+
+def _parse_unit_parts(unit: str) -> tuple[str, int, int]:
+    """('mac', 1, 1), ('dot', N, 1) or ('array', R, C)."""
+    unit = parse_unit(unit)
+    if unit == "mac":
+        return "mac", 1, 1
+    if unit.startswith("dot"):
+        return "dot", int(unit[3:]), 1
+    r, c = unit[5:].split("x")
+    return "array", int(r), int(c)
+
+
+# Sample sizes of the quality stage: (quantisation samples, dot-product length).
+_QUALITY_N = {False: (65536, 4096), True: (4096, 512)}
+
+
+def stage_quality(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> dict:
+    """Numerical quality of the input format and the accumulator (golden model, hwmodel.numerics).
+
+    sqnr_db / sqnr_t3_db: signal-to-quantisation-noise ratio (dB) of N(0,1) and Student-t (nu=3)
+    samples quantised per tensor (absmax scaled to the format's largest value, RNE, saturating).
+    dot_rel_err: |computed - exact| / sum|a_i b_i| of a length-L dot product of quantised N(0,1)
+    vectors accumulated with the point's accumulator (exact = float64 Fraction-free fsum of the
+    exact products); NaN when hwmodel.numerics has no accumulator for the spec yet."""
+    import math
+
+    import numpy as np
+
+    from hwmodel import numerics
+    from hwmodel.formats import parse_format
+
+    fmt = parse_format(point.in_fmt)
+    n, length = _QUALITY_N[bool(quick)]
+    rng = np.random.default_rng(seed)
+    out = {}
+    fmax = float(getattr(fmt, "max_value", None) or fmt.max_normal)
+    for col, x in (("sqnr_db", rng.standard_normal(n)), ("sqnr_t3_db", rng.standard_t(3, n))):
+        scale = fmax / np.max(np.abs(x))
+        q = numerics.decode(fmt, numerics.encode(fmt, x * scale, saturate=True)) / scale
+        err = float(np.sum((x - q) ** 2))
+        out[col] = float("inf") if err == 0 else 10 * math.log10(float(np.sum(x ** 2)) / err)
+    a, b = rng.standard_normal(length), rng.standard_normal(length)
+    codes_a = numerics.encode(fmt, a * fmax / np.max(np.abs(a)), saturate=True)
+    codes_b = numerics.encode(fmt, b * fmax / np.max(np.abs(b)), saturate=True)
+    products = numerics.mul_exact(fmt, codes_a, fmt, codes_b)
+    exact = math.fsum(products.tolist())
+    got = _accumulate(fmt, products, point.acc)
+    denom = math.fsum(np.abs(products).tolist())
+    out["dot_rel_err"] = abs(got - exact) / denom if got == got and denom > 0 else float("nan")
+    out["dot_length"] = length
+    out["quality_source"] = "our golden model (hwmodel.numerics), seeded samples"
+    return out
+
+
+def _accumulate(fmt, products, acc_spec: str) -> float:
+    """Sequential accumulation of exact products with the accumulator spec (golden model)."""
+    from hwmodel import numerics
+    acc = numerics.parse_acc(acc_spec) if hasattr(numerics, "parse_acc") else None
+    fn = getattr(numerics, "accumulate", None)
+    if acc is None or fn is None:
+        return float("nan")
+    return float(fn(products, acc, fa=fmt, fb=fmt))
+
+
+def stage_verify(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> dict:
+    """Run the unit's cocotb bench against the golden model (sim.runner.run_bench).
+    verified=False on a mismatch (the chain then marks the point failed); tool errors raise."""
+    from sim.runner import BenchFailed, run_bench
+
+    kind, n, c = _parse_unit_parts(point.unit)
+    env = {"HWDSE_SEED": str(12345 + seed), "HWDSE_RANDOM": "2000" if quick else "20000"}
+    if kind == "mac":
+        from rtl.config import MacConfig
+        config, bench = MacConfig(point.in_fmt, point.acc, point.pipeline_stages), "sim.bench_mac"
+    elif kind == "dot":
+        from rtl.dot import DotConfig
+        config, bench = DotConfig(point.in_fmt, point.acc, n, min(point.pipeline_stages, 1)), "sim.bench_dot"
+    else:
+        try:
+            from rtl.array import ArrayConfig
+        except ImportError:
+            raise UnsupportedConfig("unit array needs rtl/array.py, which is not built yet") from None
+        config, bench = ArrayConfig(point.in_fmt, point.acc, n, c), "sim.bench_array"
+    try:
+        res = run_bench(config, bench, extra_env=env)
+    except BenchFailed as exc:
+        lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+        return {"verified": False, "verify_detail": " | ".join(lines[:3])[:400]}
+    return {"verified": True, "verify_tests": int(res.tests), "simulator": res.simulator,
+            "verify_detail": f"{res.tests} cocotb tests passed ({res.simulator}, seed {12345 + seed}, "
+                             f"{env['HWDSE_RANDOM']} random pairs)"}
+
+
+def stage_synth(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> dict:
+    """Synthesise the unit with Yosys (rtl.synth.synth_unit) in the point's library: area in the
+    library's unit (area_gates | area_ge | area_um2), per-part areas, depth, FO4 delay, provenance."""
+    from rtl.synth import synth_unit
+
+    kind, n, _ = _parse_unit_parts(point.unit)
+    if kind == "array":
+        raise UnsupportedConfig("synthesis of array units is not supported by rtl.synth; use mac or dotN")
+    r = synth_unit(point.in_fmt, point.acc, kind, n=n, library=point.library,
+                   pipeline_stages=point.pipeline_stages, cache_dir=cache_dir)
+    unit = r.area_unit
+    out = {f"area_{unit}": float(r.area), f"seq_area_{unit}": float(r.sequential_area),
+           "n_cells": int(r.n_cells), "logic_depth": int(r.logic_depth),
+           "delay_fo4": None if r.delay_fo4 is None else float(r.delay_fo4),
+           "synth_source": r.source, "netlist_sha256": r.netlist_sha256}
+    for part, area in (r.area_by_part or {}).items():
+        out[f"area_{part}_{unit}"] = float(area)
+    return out
+
+
+def stage_energy(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> dict:
+    """Energy per multiply-accumulate (pJ) of a MAC from gate-level toggle counting of its
+    synthesised netlist under Gaussian operands (sim.energy.mac_energy)."""
+    from sim import energy
+
+    kind, _, _ = _parse_unit_parts(point.unit)
+    if kind != "mac" or point.pipeline_stages != 1:
+        raise UnsupportedConfig(f"energy is measured for mac units with 1 pipeline stage, not "
+                                f"{point.unit} p{point.pipeline_stages}")
+    kw = {"cache_dir": Path(cache_dir)} if cache_dir else {}
+    res = energy.mac_energy(point.in_fmt, point.acc, dist="gaussian", n=512 if quick else 4096,
+                            library=point.library, seed=seed, **kw)
+    src = res.get("source") or res.get("provenance") or "our gate-level simulation (sim.energy.mac_energy)"
+    return {"energy_pj": float(res["pj_per_mac"]),
+            "energy_source": src if isinstance(src, str) else json.dumps(src, default=str)[:300]}

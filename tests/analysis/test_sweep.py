@@ -23,7 +23,7 @@ def _count(d: Path) -> int:
 def test_points_are_the_product_normalised():
     pts = SPEC.points()
     assert len(pts) == 3 * 2 * 2
-    assert pts[0] == DesignPoint("int8", "kulisch", "mac", 1, "default")
+    assert pts[0] == DesignPoint("int8", "kulisch", "mac", 1, "ge")
     assert {p.in_fmt for p in pts} == {"int8", "float8_e4m3fn", "int4"}
     # Two spellings of one format collapse to one point.
     assert len(SweepSpec(["e4m3", "float8_e4m3fn"], ["fp32"]).points()) == 1
@@ -56,7 +56,7 @@ def test_cache_resume_and_failed_points(tmp_path):
     assert (failed.reason == "ToolFailed: fake tool failure for int4").all()
     ok = df[df.status == "ok"]
     # area from the fake's formula bits^2*10 + len(acc): int8/kulisch -> 647
-    assert ok.set_index("point_id").loc["int8/kulisch/mac/p1/default", "area_ge"] == 8 * 8 * 10 + 7
+    assert ok.set_index("point_id").loc["int8/kulisch/mac/p1/ge", "area_ge"] == 8 * 8 * 10 + 7
     assert not df.cached.any()
     # Second run: everything comes from the cache, nothing is evaluated.
     df2 = sweep.run_sweep(SPEC, ev, cache_dir=tmp_path / "c", progress=False)

@@ -18,7 +18,7 @@ def _points():
         "acc": ["kulisch", "fp32", "kulisch", "fp32"],
         "unit": ["mac", "mac", "dot4", "mac"],
         "pipeline_stages": [1, 1, 1, 1],
-        "library": ["default"] * 4,
+        "library": ["ge"] * 4,
         "status": ["ok", "ok", "ok", "failed"],
         "area_ge": [1000.0, 2500.0, 2000.0, 10.0],
         "delay_ns": [1.0, 2.0, 0.5, 0.1],
