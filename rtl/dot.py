@@ -79,16 +79,19 @@ class DotConfig:
 
     @property
     def tree_width(self) -> int:
-        """Signed bits of the exact tree sum: lane magnitude + sign + ceil(log2 N) carries."""
-        lane = self.mul.value_width if self.mul.is_int else self.tree_lane_bits + 1
+        """Signed bits of the exact tree sum: lane magnitude + sign + ceil(log2 N) carries (int
+        lanes also get a sign bit, so that unsigned products add as nonnegative terms)."""
+        lane = (self.mul.value_width if self.mul.is_int else self.tree_lane_bits) + 1
         return lane + (self.n - 1).bit_length()
 
     @property
     def sum_shape(self) -> ProductShape | None:
-        """Float: the shape of the tree sum on the FpAddRound operand port (magnitude bits)."""
-        if self.mul.is_int:
+        """Float accumulator: the tree sum on the FpAddRound operand port (sign-magnitude, the
+        magnitude of a tree_width-bit two's-complement sum fits tree_width bits). Int: None."""
+        if self.acc.kind != "float":
             return None
-        return ProductShape.fixed(self.mul.product.exp_min, self.tree_width)
+        lsb = 0 if self.mul.is_int else self.mul.product.exp_min
+        return ProductShape.fixed(lsb, self.tree_width)
 
     @property
     def acc_width(self) -> int:
@@ -157,9 +160,15 @@ class DotUnit(wiring.Component):
         W = cfg.tree_width
         if cfg.mul.is_int:
             total = adder_tree(m, [mul.value for mul in muls], W, "tree")
-            self._int_acc(m, total)
+            if cfg.acc.kind == "int":
+                self._int_acc(m, total)
+            else:
+                # int products into a float accumulator: the exact integer sum at exponent 0
+                smag = Signal(W)
+                m.d.comb += smag.eq(Mux(total[-1], -total, total))
+                self._round_acc(m, smag, Const(0, 1), Const(0, 1), total[-1], smag == 0)
         else:
-            self._float_acc(m, muls, W)
+            self._float_tree(m, muls, W)
         return m
 
     # -- pipeline helper: register `sigs` (and valid/clear) pipeline_stages times ----------------
@@ -197,9 +206,7 @@ class DotUnit(wiring.Component):
         m.d.sync += vo.eq(valid)
         m.d.comb += [self.acc_out.eq(reg), self.valid_out.eq(vo)]
 
-    def _float_acc(self, m, muls, W):
-        from rtl.fpadd import FpAddRound
-
+    def _float_tree(self, m, muls, W):
         cfg = self.config
         pshape = cfg.mul.product
         span = pshape.exp_max - pshape.exp_min
@@ -227,17 +234,18 @@ class DotUnit(wiring.Component):
         neg = total[-1]
         smag = Signal(W)                   # |sum| of a W-bit two's-complement value fits W bits
         m.d.comb += smag.eq(Mux(neg, -total, total))
-        g_nan = Signal()
-        g_inf = Signal()
-        g_sign = Signal()
-        g_zero = Signal()
-        m.d.comb += [
-            g_nan.eq(any_nan | (any_pinf & any_ninf)),
-            g_inf.eq(any_pinf | any_ninf),
+        self._round_acc(
+            m, smag, any_nan | (any_pinf & any_ninf), any_pinf | any_ninf,
             # sign: of the inf, of an all-(-0) group, else of the sum (+0 on exact cancellation)
-            g_sign.eq(Mux(any_pinf | any_ninf, any_ninf, Mux(all_zero, all_neg, neg))),
-            g_zero.eq(smag == 0),
-        ]
+            Mux(any_pinf | any_ninf, any_ninf, Mux(all_zero, all_neg, neg)), smag == 0)
+
+    def _round_acc(self, m, smag, nan, inf, sign, zero):
+        """Pipeline the group sum (sign-magnitude + flags), then acc <- round(acc + sum)."""
+        from rtl.fpadd import FpAddRound
+
+        cfg = self.config
+        g_nan, g_inf, g_sign, g_zero = Signal(), Signal(), Signal(), Signal()
+        m.d.comb += [g_nan.eq(nan), g_inf.eq(inf), g_sign.eq(sign), g_zero.eq(zero)]
         (smag, g_nan, g_inf, g_sign, g_zero), valid, clear = self._stage(
             m, [smag, g_nan, g_inf, g_sign, g_zero])
 

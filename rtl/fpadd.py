@@ -97,9 +97,11 @@ class FpAddRound(wiring.Component):
     """
 
     def __init__(self, acc_fmt: FloatFormat, shape, mutant: str | None = None):
+        self._MustUse__silence = True   # a rejected config is not an unused design
         self.fmt = check_acc_format(acc_fmt)
         if mutant not in MUTANTS:
             raise UnsupportedConfig(f"FpAddRound mutant must be one of {MUTANTS}, not {mutant!r}")
+        self._MustUse__silence = False
         self.shape = shape
         self.mutant = mutant
         super().__init__({
