@@ -398,6 +398,9 @@ def synthesize(design, library: str | os.PathLike | Library = "paper", *, top: s
         from amaranth.back import rtlil
         top = top or getattr(getattr(design, "config", None), "name", None) or "top"
         rtl = rtlil.convert(design, name=top)
+        # source-location attributes change with every edit of a generator's comments; they do
+        # not change the circuit, so they stay out of the hashed (and synthesised) text
+        rtl = re.sub(r"^[ \t]*attribute \\src .*\n", "", rtl, flags=re.M)
     if not re.fullmatch(r"[A-Za-z_][\w.$]*", top):
         raise UnsupportedConfig(f"top module name must be an identifier, not {top!r}")
     script = flow_script(top)
@@ -501,3 +504,85 @@ def synth_unit(in_fmt, acc="kulisch", unit: str = "mac", n: int = 1,
         warnings.simplefilter("ignore")
         design = build_unit(in_fmt, acc, unit, n, pipeline_stages)
     return synthesize(design, library, cache_dir=cache_dir, use_cache=use_cache)
+
+
+# ---------------------------------------------------------------------------------------------
+# The FP8-vs-INT8 paper's Fig. 3, synthesised
+# ---------------------------------------------------------------------------------------------
+def paper_pipeline_stages(in_fmt, acc) -> int:
+    """Product registers the paper's Fig. 2 puts in a MAC: none for integer inputs into a
+    fixed-point (Kulisch/int) accumulator, one otherwise."""
+    from hwmodel.formats import IntFormat, parse_format
+    a = str(acc).split(":")[0].lower()
+    return 0 if isinstance(parse_format(in_fmt), IntFormat) and (a == "kulisch" or a.startswith("int")) else 1
+
+
+def _synth_point(args):
+    in_fmt, acc, library, cache_dir = args
+    from hwmodel.errors import HwdseError
+    try:
+        r = synth_unit(in_fmt, acc, library=library, cache_dir=cache_dir,
+                       pipeline_stages=paper_pipeline_stages(in_fmt, acc))
+        return in_fmt, acc, r.to_dict(), None
+    except HwdseError as exc:
+        return in_fmt, acc, None, f"{type(exc).__name__}: {exc}"
+
+
+def synth_many(points, library="paper", *, jobs: int = 2, cache_dir=None) -> list:
+    """Synthesise MACs for (in_fmt, acc) points on a process pool (with the paper's pipeline
+    choice). Returns [(in_fmt, acc, SynthResult | None, error | None)] in input order; a point that
+    cannot be built or synthesised carries its one-line error instead of stopping the rest."""
+    args = [(f, a, str(library) if not isinstance(library, Library) else str(library.path),
+             None if cache_dir is None else str(cache_dir)) for f, a in points]
+    if jobs <= 1 or len(args) <= 1:
+        raw = [_synth_point(a) for a in args]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+        import multiprocessing as mp
+        # fork: works from any caller (spawn would need a __main__ guard in the caller's script);
+        # each worker only runs Yosys in a subprocess
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            raw = list(pool.map(_synth_point, args))
+    return [(f, a, None if d is None else SynthResult(**d), e) for f, a, d, e in raw]
+
+
+def paper_reproduction(guard_bits: int = 12, *, jobs: int = 2, cache_dir=None, extra=()):
+    """Fig. 3 beside the analytical model and our synthesis with paper.lib: one row per config.
+
+    Columns: in_fmt, acc, pipeline, paper_* / model_* / synth_* gates for mpy, alignadd, normacc
+    and total (paper_* empty for `extra` points, which are (in_fmt, acc) pairs beyond Fig. 3),
+    synth_depth_cells, synth_delay_fo4, synth_vs_paper, model_vs_paper, netlist_sha256, error.
+    Kulisch rows use `guard_bits` (the paper's figures are for V = 12)."""
+    import pandas as pd
+    from hwmodel.papermodel import mac_cost, paper_fig3
+    fig = paper_fig3()
+    points = []
+    for r in fig.itertuples(index=False):
+        points.append((r.in_fmt, f"kulisch:{guard_bits}" if r.acc.startswith("kulisch") else r.acc,
+                       r._asdict()))
+    points += [(f, a, None) for f, a in extra]
+    results = synth_many([(f, a) for f, a, _ in points], "paper", jobs=jobs, cache_dir=cache_dir)
+    rows = []
+    for (f, a, paper), (_, _, s, err) in zip(points, results):
+        m = mac_cost(f, a)
+        row = {"in_fmt": f, "acc": a, "pipeline": paper_pipeline_stages(f, a)}
+        for comp in ("mpy", "alignadd", "normacc", "total"):
+            row[f"paper_{comp}_gates"] = None if paper is None else paper[f"{comp}_gates"]
+        for comp in ("mpy", "alignadd", "normacc"):
+            row[f"model_{comp}_gates"] = m.component(comp)
+        row["model_total_gates"] = m.total_gates
+        for comp in ("mpy", "alignadd", "normacc"):
+            row[f"synth_{comp}_gates"] = None if s is None else s.area_by_part.get(comp)
+        row["synth_total_gates"] = None if s is None else s.area
+        row["synth_dff_count"] = None if s is None else s.cells_by_type.get("DFF", 0)
+        row["synth_depth_cells"] = None if s is None else s.logic_depth
+        row["synth_delay_fo4"] = None if s is None else s.delay_fo4
+        row["netlist_sha256"] = None if s is None else s.netlist_sha256
+        row["yosys"] = None if s is None else s.yosys_version
+        row["error"] = err
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    df["model_vs_paper"] = df["model_total_gates"] / df["paper_total_gates"]
+    df["synth_vs_paper"] = df["synth_total_gates"] / df["paper_total_gates"]
+    return df
