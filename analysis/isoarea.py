@@ -65,10 +65,18 @@ def _bits(fmt: str) -> float:
 
 
 def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
-                  budget_mm2: float | None = None, clock_ghz_max: float | None = None) -> pd.DataFrame:
+                  budget_mm2: float | None = None, clock_ghz_max: float | None = None,
+                  fo4_ps: float | None = None) -> pd.DataFrame:
     """One row per usable point (status ok, area and delay known): units that fit, clock, peak
     ops/s, ops/J, peak power. Columns: in_fmt, acc, unit, pipeline_stages, library, unit_area,
-    units, macs_per_cycle, clock_ghz, peak_tops, tops_per_w, power_w."""
+    units, macs_per_cycle, clock_ghz, peak_tops, tops_per_w, power_w.
+
+    The critical path is `delay_ns`, or `delay_fo4` x `fo4_ps` (the synthesis flow reports FO4)."""
+    if fo4_ps is not None:
+        if not (fo4_ps > 0) or math.isinf(fo4_ps):
+            raise UnsupportedConfig(f"fo4_ps must be a positive finite number, not {fo4_ps!r}")
+        if "delay_fo4" in points.columns:
+            points = points.assign(delay_ns=pd.to_numeric(points["delay_fo4"], errors="coerce") * fo4_ps / 1e3)
     if (budget_ge is None) == (budget_mm2 is None):
         raise UnsupportedConfig("give exactly one budget: budget_ge (gate equivalents) or budget_mm2 "
                                 "(mm^2, needs a Liberty library)")

@@ -121,3 +121,12 @@ def test_pareto_errors():
         pareto.non_dominated(_points(), [("area_ge", "up")])
     with pytest.raises(DataError, match="not 'nope'"):
         pareto.non_dominated(_points(), [("nope", "min")])
+
+
+def test_isoarea_clock_from_fo4():
+    p = _points().drop(columns=["delay_ns"]).assign(delay_fo4=[50.0, 100.0, 25.0, 1.0])
+    t = isoarea.isoarea_table(p, budget_ge=10_000, fo4_ps=20.0).set_index("in_fmt")
+    # 50 FO4 x 20 ps = 1 ns -> 1 GHz
+    assert t.loc["int8", "clock_ghz"] == pytest.approx(1.0)
+    with pytest.raises(UnsupportedConfig, match="fo4_ps must be a positive finite number, not 0"):
+        isoarea.isoarea_table(p, budget_ge=10_000, fo4_ps=0.0)
