@@ -23,7 +23,19 @@ from hwmodel.formats import (BlockFormat, FixedFormat, FloatFormat, Format, IntF
 __all__ = [
     "Rounding", "parse_rounding", "decode", "decode_exact", "all_codes", "is_nan", "mul_exact",
     "encode", "quantize", "quantize_block", "dequantize_block",
+    # accumulation, defined in hwmodel.accum (imported lazily: accum imports this module)
+    "AccSpec", "parse_acc", "KulischSpec", "KulischResult", "kulisch_spec", "kulisch_accumulate",
+    "kulisch_to_float", "acc_float", "acc_int", "dot", "dot_unit_accumulate", "gemm", "add_round",
 ]
+_ACCUM_NAMES = frozenset(__all__[__all__.index("AccSpec"):])
+
+
+def __getattr__(name):
+    """`from hwmodel.numerics import AccSpec, dot, ...` resolves to hwmodel.accum."""
+    if name in _ACCUM_NAMES:
+        from hwmodel import accum
+        return getattr(accum, name)
+    raise AttributeError(f"module 'hwmodel.numerics' has no attribute {name!r}")
 
 # Formats of at most this many bits decode through a cached lookup table.
 _LUT_MAX_BITS = 16
