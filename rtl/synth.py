@@ -518,22 +518,23 @@ def paper_pipeline_stages(in_fmt, acc) -> int:
 
 
 def _synth_point(args):
-    in_fmt, acc, library, cache_dir = args
+    in_fmt, acc, library, cache_dir, pipeline = args
     from hwmodel.errors import HwdseError
     try:
-        r = synth_unit(in_fmt, acc, library=library, cache_dir=cache_dir,
-                       pipeline_stages=paper_pipeline_stages(in_fmt, acc))
+        stages = paper_pipeline_stages(in_fmt, acc) if pipeline is None else pipeline
+        r = synth_unit(in_fmt, acc, library=library, cache_dir=cache_dir, pipeline_stages=stages)
         return in_fmt, acc, r.to_dict(), None
     except HwdseError as exc:
         return in_fmt, acc, None, f"{type(exc).__name__}: {exc}"
 
 
-def synth_many(points, library="paper", *, jobs: int = 2, cache_dir=None) -> list:
-    """Synthesise MACs for (in_fmt, acc) points on a process pool (with the paper's pipeline
-    choice). Returns [(in_fmt, acc, SynthResult | None, error | None)] in input order; a point that
+def synth_many(points, library="paper", *, jobs: int = 2, cache_dir=None,
+               pipeline: int | None = None) -> list:
+    """Synthesise MACs for (in_fmt, acc) points on a process pool, with `pipeline` product
+    registers (None: the paper's choice, paper_pipeline_stages). Returns [(in_fmt, acc, SynthResult | None, error | None)] in input order; a point that
     cannot be built or synthesised carries its one-line error instead of stopping the rest."""
     args = [(f, a, str(library) if not isinstance(library, Library) else str(library.path),
-             None if cache_dir is None else str(cache_dir)) for f, a in points]
+             None if cache_dir is None else str(cache_dir), pipeline) for f, a in points]
     if jobs <= 1 or len(args) <= 1:
         raw = [_synth_point(a) for a in args]
     else:
