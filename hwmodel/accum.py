@@ -22,7 +22,7 @@ from hwmodel.numerics import (Rounding, _codes, _float_fields, _float_sig_exp, _
 
 __all__ = ["AccSpec", "parse_acc", "KulischSpec", "KulischResult", "kulisch_spec",
            "kulisch_accumulate", "kulisch_to_float", "acc_float", "acc_int", "dot",
-           "dot_unit_accumulate", "gemm", "add_round"]
+           "dot_unit_accumulate", "gemm", "add_round", "accumulate"]
 
 _ACC_KINDS = ("int", "kulisch", "float")
 _INT_MODES = ("wrap", "saturate")
@@ -454,19 +454,13 @@ def acc_int(products, width: int, mode: str = "wrap") -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # Dot products and GEMM
 # ----------------------------------------------------------------------------------------------
-def _sequential_values(fa, a, fb, b, spec: AccSpec, rounding, rng) -> np.ndarray:
-    if spec.kind == "kulisch":
-        ks = kulisch_spec(fa, fb, spec.guard_bits)
-        return _kulisch_values(kulisch_accumulate(fa, a, fb, b, ks), ks, odd=False)
-    prods = mul_exact(fa, a, fb, b)
-    return _reduce_sequential(prods, spec, rounding, rng)
-
-
 def _reduce_sequential(prods, spec: AccSpec, rounding, rng, method="auto") -> np.ndarray:
     if spec.kind == "int":
         return acc_int(prods, spec.fmt.bits, spec.mode).astype(np.float64)
-    if spec.kind == "kulisch":
-        raise UnsupportedConfig("Kulisch accumulation works on operand codes, not on products")
+    if spec.kind == "kulisch":   # the exact sum, rounded once to float64 (math.fsum is exact-RNE)
+        p = np.asarray(prods, np.float64)
+        flat = p.reshape(-1, p.shape[-1])
+        return np.array([math.fsum(row) for row in flat.tolist()]).reshape(p.shape[:-1])
     return _acc_float_values(prods, _check_acc_float(spec.fmt), rounding, 0.0, rng, method)
 
 
@@ -479,50 +473,64 @@ def _pairwise(prods: np.ndarray, add) -> np.ndarray:
     return x[..., 0] if x.shape[-1] else np.zeros(x.shape[:-1])
 
 
+def accumulate(products, acc: AccSpec | str = "fp32", order: str = "sequential", chunk: int = 32,
+               outer: str = "fp32", rounding: Rounding | str = Rounding.RNE, seed=None) -> np.ndarray:
+    """Sum exact float64 products along axis -1 in accumulator `acc`, as float64 values.
+
+    order 'sequential': one product per step (kulisch: the exact sum, rounded once to float64 RNE;
+    int: W-bit wrap/saturate of integer products; float: one rounding per addition). 'pairwise': a
+    balanced tree of additions, each rounded into acc's format (kulisch and int wrap: exact/modular,
+    so as sequential; int saturate clamps each node). 'chunked': each run of `chunk` products is
+    summed sequentially in `acc` from zero, and the chunk sums are accumulated sequentially in the
+    float format `outer` (promotion every `chunk` products, as Jetfire does).
+    """
+    spec = parse_acc(acc)
+    r = parse_rounding(rounding)
+    rng = np.random.default_rng(seed) if r is Rounding.STOCHASTIC else None
+    p = np.asarray(products, np.float64) if spec.kind != "int" else np.asarray(products)
+    if p.ndim == 0:
+        raise UnsupportedConfig("accumulate needs a sequence (axis -1) of products")
+    if order == "sequential" or (order == "pairwise" and (
+            spec.kind == "kulisch" or (spec.kind == "int" and spec.mode == "wrap"))):
+        return _reduce_sequential(p, spec, r, rng)
+    if order == "pairwise":
+        if spec.kind == "int":
+            lo, hi = -(1 << (spec.fmt.bits - 1)), (1 << (spec.fmt.bits - 1)) - 1
+            return _pairwise(_as_int64(p), lambda x, y: np.clip(x + y, lo, hi)).astype(np.float64)
+        f = _check_acc_float(spec.fmt)
+        return _pairwise(quantize(f, p, r, False, rng), lambda x, y: _add_round(f, x, y, r, rng))
+    if order == "chunked":
+        if not isinstance(chunk, int) or chunk < 1:
+            raise UnsupportedConfig(f"chunk must be a positive int, not {chunk!r}")
+        out_spec = parse_acc(outer)
+        if out_spec.kind != "float":
+            raise UnsupportedConfig(f"the outer accumulator of a chunked sum must be a float format, "
+                                    f"not {outer!r}")
+        partial = np.stack([_reduce_sequential(p[..., s:s + chunk], spec, r, rng)
+                            for s in range(0, p.shape[-1], chunk)], axis=-1)
+        return _reduce_sequential(partial, out_spec, r, rng)
+    raise UnsupportedConfig(f"order must be sequential, pairwise or chunked, not {order!r}")
+
+
 def dot(fa: Format | str, a, fb: Format | str, b, acc: AccSpec | str = "fp32",
         order: str = "sequential", chunk: int = 32, outer: str = "fp32",
         rounding: Rounding | str = Rounding.RNE, seed=None) -> np.ndarray:
     """sum_i a_i * b_i along axis -1 (codes of fa, fb), as float64 values of the accumulator.
 
-    order 'sequential': one product per step into `acc` (kulisch: exact, read out rounded to float64
-    RNE with NaN/inf/overflow per kulisch_to_float; int: W-bit wrap/saturate; float: one rounding
-    per addition). 'pairwise': a balanced tree of additions, each rounded into acc's format (exact
-    accumulators: same as sequential; int saturate clamps each node). 'chunked': each run of `chunk`
-    products is summed sequentially in `acc` from zero, and the chunk sums are accumulated
-    sequentially in the float format `outer` (promotion every `chunk` products, as Jetfire does).
+    Sequential Kulisch runs the W-bit register of `kulisch_spec(fa, fb, V)` on the codes (NaN/inf/
+    overflow read out as kulisch_to_float says, the value rounded to float64 RNE); every other case
+    is `accumulate(mul_exact(fa, a, fb, b), acc, order, chunk, outer)`.
     """
     fa, fb = _scalar_format(fa, "dot"), _scalar_format(fb, "dot")
     spec = parse_acc(acc)
-    r = parse_rounding(rounding)
-    rng = np.random.default_rng(seed) if r is Rounding.STOCHASTIC else None
     if spec.kind == "int" and not (isinstance(fa, IntFormat) and isinstance(fb, IntFormat)):
         raise UnsupportedConfig(f"an int accumulator needs int inputs, not {fa.name} x {fb.name}; "
                                 "use kulisch or a float accumulator")
     a_arr, b_arr = np.broadcast_arrays(np.asarray(a), np.asarray(b))
-    if order == "sequential":
-        return _sequential_values(fa, a_arr, fb, b_arr, spec, r, rng)
-    if order == "pairwise":
-        if spec.kind == "kulisch" or (spec.kind == "int" and spec.mode == "wrap"):
-            return _sequential_values(fa, a_arr, fb, b_arr, spec, r, rng)   # exact / modular
-        prods = mul_exact(fa, a_arr, fb, b_arr)
-        if spec.kind == "int":
-            lo, hi = -(1 << (spec.fmt.bits - 1)), (1 << (spec.fmt.bits - 1)) - 1
-            return _pairwise(_as_int64(prods), lambda x, y: np.clip(x + y, lo, hi)).astype(np.float64)
-        f = _check_acc_float(spec.fmt)
-        return _pairwise(quantize(f, prods, r, False, rng), lambda x, y: _add_round(f, x, y, r, rng))
-    if order == "chunked":
-        if not isinstance(chunk, int) or chunk < 1:
-            raise UnsupportedConfig(f"chunk must be a positive int, not {chunk!r}")
-        n = a_arr.shape[-1]
-        starts = range(0, n, chunk)
-        partial = np.stack([_sequential_values(fa, a_arr[..., s:s + chunk], fb, b_arr[..., s:s + chunk],
-                                               spec, r, rng) for s in starts], axis=-1)
-        out_spec = parse_acc(outer)
-        if out_spec.kind != "float":
-            raise UnsupportedConfig(f"the outer accumulator of a chunked dot must be a float format, "
-                                    f"not {outer!r}")
-        return _reduce_sequential(partial, out_spec, r, rng)
-    raise UnsupportedConfig(f"order must be sequential, pairwise or chunked, not {order!r}")
+    if spec.kind == "kulisch" and order in ("sequential", "pairwise"):
+        ks = kulisch_spec(fa, fb, spec.guard_bits)
+        return _kulisch_values(kulisch_accumulate(fa, a_arr, fb, b_arr, ks), ks, odd=False)
+    return accumulate(mul_exact(fa, a_arr, fb, b_arr), spec, order, chunk, outer, rounding, seed)
 
 
 def dot_unit_accumulate(products, fmt: Format | str, rounding: Rounding | str = Rounding.RNE) -> np.ndarray:

@@ -26,6 +26,7 @@ __all__ = [
     # accumulation, defined in hwmodel.accum (imported lazily: accum imports this module)
     "AccSpec", "parse_acc", "KulischSpec", "KulischResult", "kulisch_spec", "kulisch_accumulate",
     "kulisch_to_float", "acc_float", "acc_int", "dot", "dot_unit_accumulate", "gemm", "add_round",
+    "accumulate",
 ]
 _ACCUM_NAMES = frozenset(__all__[__all__.index("AccSpec"):])
 
