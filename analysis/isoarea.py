@@ -67,7 +67,7 @@ def _bits(fmt: str) -> float:
 def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
                   budget_mm2: float | None = None, clock_ghz_max: float | None = None,
                   fo4_ps: float | None = None) -> pd.DataFrame:
-    """One row per usable point (status ok, area and delay known): units that fit, clock, peak
+    """One row per point with an area and a delay: units that fit, clock, peak
     ops/s, ops/J, peak power. Columns: in_fmt, acc, unit, pipeline_stages, library, unit_area,
     units, macs_per_cycle, clock_ghz, peak_tops, tops_per_w, power_w.
 
@@ -94,10 +94,10 @@ def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
     if missing:
         hint = " (mm^2 budgets need synthesis with a Liberty library)" if area_col == "area_um2" else ""
         raise DataError(f"sweep results must have columns {sorted(need)}, missing {sorted(missing)}{hint}")
-    ok = points
-    if "status" in ok:
-        ok = ok[ok["status"] == "ok"]
-    ok = ok[(ok[area_col] > 0) & (ok["delay_ns"] > 0)]
+    # Every point with an area and a delay takes part, failed verification or not: the table
+    # carries `verified` so a reader sees which designs the benches passed.
+    ok = points[(pd.to_numeric(points[area_col], errors="coerce") > 0)
+                & (pd.to_numeric(points["delay_ns"], errors="coerce") > 0)]
     if ok.empty:
         raise DataError("no design point has a synthesised area and delay; run the sweep with synthesis")
     rows = []
@@ -116,7 +116,8 @@ def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
                      f"unit_{area_col}": float(r[area_col]), "units": units, "macs_per_cycle": macs,
                      "clock_ghz": clock_hz / 1e9, "peak_tops": peak / 1e12,
                      "tops_per_w": ops_per_j / 1e12 if ops_per_j == ops_per_j else np.nan,
-                     "power_w": peak / ops_per_j if ops_per_j == ops_per_j else np.nan})
+                     "power_w": peak / ops_per_j if ops_per_j == ops_per_j else np.nan,
+                     "verified": _verified(r)})
     table = pd.DataFrame(rows)
     if (table["units"] < 1).all():
         smallest = ok[area_col].min()
@@ -124,6 +125,15 @@ def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
         raise UnsupportedConfig(f"{what} must hold at least one unit ({smallest:.4g} {unit_name} for the "
                                 f"smallest design), not {budget_ge if budget_ge is not None else budget_mm2!r}")
     return table[table["units"] >= 1].reset_index(drop=True)
+
+
+def _verified(r) -> str:
+    v = r.get("verified", None)
+    if v is True or v == 1 or v == "True":
+        return "yes"
+    if v is False or v == 0 or v == "False":
+        return "NO"
+    return "not run"
 
 
 def gemm_time_s(m: float, n: float, k: float, peak_ops_s: float, bandwidth_bytes_per_s: float,

@@ -51,10 +51,9 @@ def fronts(points: pd.DataFrame, quality: tuple[str, str], cost: str, by: str | 
     missing = [c for c in need if c not in points.columns]
     if missing:
         raise DataError(f"sweep results must have columns {need}, missing {missing}")
-    df = points
-    if "status" in df:
-        df = df[df["status"] == "ok"]
-    df = df.dropna(subset=[q, cost]).copy()
+    # Points with both values take part whatever their status (a failed energy stage does not
+    # make the area wrong); `verified` travels with them for the reader.
+    df = points.dropna(subset=[q, cost]).copy()
     if df.empty:
         return df.assign(pareto=pd.Series(dtype=bool), pareto_all=pd.Series(dtype=bool))
     objectives = [(cost, "min"), quality]

@@ -20,7 +20,7 @@ def _points():
         "pipeline_stages": [1, 1, 1, 1],
         "library": ["ge"] * 4,
         "status": ["ok", "ok", "ok", "failed"],
-        "area_ge": [1000.0, 2500.0, 2000.0, 10.0],
+        "area_ge": [1000.0, 2500.0, 2000.0, float("nan")],
         "delay_ns": [1.0, 2.0, 0.5, 0.1],
         "energy_pj": [0.5, 2.0, float("nan"), 0.1],
         "sqnr_db": [40.0, 31.0, 20.0, 99.0],
@@ -29,7 +29,7 @@ def _points():
 
 def test_isoarea_counts_units_clock_and_peak():
     t = isoarea.isoarea_table(_points(), budget_ge=10_000).set_index("in_fmt")
-    assert "float8_e5m2" not in t.index  # failed points are not used
+    assert "float8_e5m2" not in t.index  # points without an area are not used
     # int8: 10000 // 1000 = 10 units, 1 GHz, 2 ops/MAC -> 20 GOPS = 0.02 TOPS
     assert t.loc["int8", "units"] == 10 and t.loc["int8", "clock_ghz"] == pytest.approx(1.0)
     assert t.loc["int8", "peak_tops"] == pytest.approx(2 * 10 * 1e9 / 1e12)
@@ -73,7 +73,7 @@ def test_impossible_budget(kw, msg):
 def test_mm2_budget_needs_liberty_area():
     with pytest.raises(DataError, match="mm.2 budgets need synthesis with a Liberty"):
         isoarea.isoarea_table(_points(), budget_mm2=1.0)
-    p = _points().assign(area_um2=[100.0, 250.0, 200.0, 1.0])
+    p = _points().assign(area_um2=[100.0, 250.0, 200.0, float("nan")])
     t = isoarea.isoarea_table(p, budget_mm2=0.001).set_index("in_fmt")  # 1000 um^2
     assert t.loc["int8", "units"] == 10
 
@@ -110,7 +110,7 @@ def test_non_dominated_by_hand():
 
 def test_fronts_per_accumulator():
     f = pareto.fronts(_points(), ("sqnr_db", "max"), "area_ge", by="acc")
-    assert "float8_e5m2" not in set(f.in_fmt)  # failed
+    assert "float8_e5m2" not in set(f.in_fmt)  # no area
     got = {(r.in_fmt, r.pareto, r.pareto_all) for r in f.itertuples()}
     # kulisch group: int8 (1000, 40) beats int4 (2000, 20); overall int8 beats e4m3 too.
     assert got == {("int8", True, True), ("int4", False, False), ("float8_e4m3fn", True, False)}

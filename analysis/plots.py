@@ -1,0 +1,74 @@
+"""Shared plot helpers. Each takes a matplotlib `ax`, draws, and labels every axis with its unit.
+
+`savefig(fig, path)` writes a PNG (Agg backend, fixed DPI) for the report; `new_figure()` makes a
+figure without touching any global pyplot state a caller may rely on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def new_figure(width_in: float = 7.0, height_in: float = 4.2, ncols: int = 1):
+    """(fig, axes) drawn with the non-interactive Agg canvas."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(width_in, height_in), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, ncols)
+    return fig, axes
+
+
+def savefig(fig, path: Path | str, dpi: int = 110) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, format="png")
+    return path
+
+
+def pareto_scatter(ax, df: pd.DataFrame, x: str, y: str, group: str, front: str = "pareto",
+                   xlabel: str | None = None, ylabel: str | None = None, log_y: bool = False,
+                   annotate: str = "in_fmt") -> None:
+    """One marker series per `group` value; the group's non-dominated points joined by a line and
+    named."""
+    markers = "osD^v<>Px*"
+    if log_y:
+        # Exact results (error 0) cannot sit on a log axis: draw them at a floor, said in the label.
+        floor = 1e-18
+        df = df.assign(**{y: np.maximum(pd.to_numeric(df[y], errors="coerce"), floor)})
+        ylabel = (ylabel or y) + " (0 drawn at 1e-18)"
+    for i, (g, sub) in enumerate(df.groupby(group, sort=True)):
+        sub = sub.sort_values(x)
+        pts = ax.scatter(sub[x], sub[y], marker=markers[i % len(markers)], label=str(g), alpha=0.75)
+        on = sub[sub[front]] if front in sub else sub.iloc[0:0]
+        if len(on):
+            ax.plot(on[x], on[y], color=pts.get_facecolor()[0], linewidth=1.2, alpha=0.8)
+            for _, r in on.iterrows():
+                ax.annotate(str(r[annotate]).replace("float", "fp"), (r[x], r[y]), fontsize=7,
+                            xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel or y)
+    if log_y:
+        ax.set_yscale("log")
+    ax.grid(True, alpha=0.3)
+    ax.legend(title=group, fontsize=8)
+
+
+def grouped_bars(ax, labels: list[str], series: dict[str, list[float]], ylabel: str,
+                 log_y: bool = False) -> None:
+    """Bars for each label, one colour per series (NaN values leave a gap)."""
+    n = max(1, len(series))
+    width = 0.8 / n
+    xs = np.arange(len(labels))
+    for i, (name, vals) in enumerate(series.items()):
+        ax.bar(xs + (i - (n - 1) / 2) * width, vals, width, label=name)
+    ax.set_xticks(xs, [lbl.replace("float", "fp") for lbl in labels], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    if log_y:
+        ax.set_yscale("log")
+    ax.grid(True, axis="y", alpha=0.3)
+    if n > 1:
+        ax.legend(fontsize=8)

