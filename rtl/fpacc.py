@@ -15,13 +15,69 @@ Latency 1: a product sampled at edge t shows in `acc_out` after edge t.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hwmodel.formats import FloatFormat
-from rtl.fpadd import FpAddRound, check_acc_format
+from hwmodel.errors import FormatError, UnsupportedConfig
+from hwmodel.formats import FloatFormat, parse_format
+from rtl.config import ProductShape
+from rtl.fpadd import MUTANTS, FpAddRound, check_acc_format
 from rtl.mul import product_signature
+
+
+@dataclass(frozen=True)
+class FpAccConfig:
+    """A stand-alone FloatAccumulator (for its bench and for costing): accumulator format, the
+    product shape it accepts and a label naming where the products come from.
+
+    FpAccConfig.for_inputs("e4m3", "fp16"): products of two e4m3 codes;
+    FpAccConfig.for_fixed(lsb_exp, width, "fp32"): a sign-magnitude fixed-point operand (a Kulisch
+    or adder-tree sum of `width` magnitude bits at 2^lsb_exp).
+    """
+
+    acc_fmt: FloatFormat
+    shape: ProductShape
+    label: str
+    mutant: str | None = None
+
+    def __post_init__(self):
+        try:
+            fmt = parse_format(self.acc_fmt)
+        except FormatError as exc:
+            raise UnsupportedConfig(f"float accumulator format: {exc}") from None
+        object.__setattr__(self, "acc_fmt", check_acc_format(fmt))
+        if self.mutant not in MUTANTS:
+            raise UnsupportedConfig(f"FloatAccumulator mutant must be one of {MUTANTS}, "
+                                    f"not {self.mutant!r}")
+
+    @classmethod
+    def for_inputs(cls, in_fmt, acc_fmt, mutant: str | None = None) -> "FpAccConfig":
+        from rtl.config import MulConfig
+        mul = MulConfig(in_fmt, in_fmt)
+        if mul.is_int:
+            raise UnsupportedConfig(f"FpAccConfig.for_inputs takes a float input format, not "
+                                    f"{mul.fmt_a.name!r}; use FpAccConfig.for_fixed(0, bits, ...)")
+        return cls(acc_fmt, mul.product, mul.fmt_a.name, mutant)
+
+    @classmethod
+    def for_fixed(cls, lsb_exp: int, width: int, acc_fmt, mutant: str | None = None) -> "FpAccConfig":
+        return cls(acc_fmt, ProductShape.fixed(lsb_exp, width), f"fix{width}l{lsb_exp}".replace("-", "m"),
+                   mutant)
+
+    @property
+    def name(self) -> str:
+        mut = f"_mut_{self.mutant}" if self.mutant else ""
+        return f"fpacc_{self.label}_{self.acc_fmt.name}{mut}"
+
+    @property
+    def latency(self) -> int:
+        return 1
+
+    def build(self) -> "FloatAccumulator":
+        return FloatAccumulator(self.acc_fmt, self.shape, self.mutant)
 
 
 class FloatAccumulator(wiring.Component):
