@@ -594,7 +594,9 @@ def stage_verify(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> 
             # The first error line of the simulation log says why (a mismatch or a bench error).
             for ln in Path(m.group(1)).read_text(errors="replace").splitlines():
                 if re.search(r"(Error|mismatch|FAIL)\b", ln) and "TESTS=" not in ln:
-                    detail = ln.strip()[:300] + " | " + detail
+                    first = ln.strip()[:300]
+                    if first not in detail:
+                        detail = first + " | " + detail
                     break
         return {"verified": False, "verify_detail": detail[:500]}
     return {"verified": True, "verify_tests": int(res.tests), "simulator": res.simulator,
