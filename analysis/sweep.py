@@ -28,6 +28,7 @@ import json
 import multiprocessing
 import os
 import re
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,7 +230,10 @@ def check_scheduler(address: str, timeout_s: float = 5.0):
         from distributed import Client
     except ImportError:  # pragma: no cover - a declared dependency
         raise ToolNotFound("--scheduler needs the 'distributed' package: pip install 'dask[distributed]'") from None
+    m = re.match(r"^tcp://\[?([^\]/]+?)\]?:(\d+)/?$", str(address))
     try:
+        if m:  # a refused TCP connection fails at once; Client would retry until its timeout
+            socket.create_connection((m.group(1), int(m.group(2))), timeout=timeout_s).close()
         return Client(address, timeout=timeout_s)
     except (OSError, TimeoutError) as exc:
         raise ToolNotFound(f"Dask scheduler {address} does not answer within {timeout_s:g} s "
