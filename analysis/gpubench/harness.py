@@ -130,7 +130,7 @@ class Bench:
     # -- timing ---------------------------------------------------------------------------
     def sync(self):
         if not self.cpu:
-            self.sync()
+            self.torch.cuda.synchronize()
 
     def bench_ms(self, fn, warmup, rep) -> float:
         if self.cpu:
@@ -305,21 +305,36 @@ def gemm_case(b: Bench, kernel: str, M: int, N: int, K: int) -> dict:
 
 
 def _tune(b: Bench, run, sets, configs):
-    """The fastest config (quick timing on the rotated sets) among the candidates."""
+    """The fastest config (quick timing on the rotated sets) among the candidates.
+
+    Each candidate's output on set 0 must equal the first working candidate's (int32: exactly;
+    float: within 1e-3 relative), so a miscompiled variant is skipped, never timed.
+    """
     if not b.opts.tune or len(configs) == 1:
         return configs[0]
-    best, best_t = configs[0], float("inf")
+    torch = b.torch
+    best, best_t, base = configs[0], float("inf"), None
+    times = []
     for c in configs:
         try:
             fns = [run(s, c) for s in sets]
             fns[0]()
             b.sync()
+            out = sets[0][2].clone()
+            if base is None:
+                base = out
+            elif out.dtype == torch.int32 and not torch.equal(out, base) or \
+                    out.dtype != torch.int32 and _rel_err(out, base.double()) > 1e-3:
+                b.log(f"  config {c} disagrees with {configs[0]}: skipped")
+                continue
             ms = b.bench_ms(lambda: [f() for f in fns], warmup=3, rep=10)
-        except Exception as exc:   # out of shared memory / registers for this shape: skip it
+        except Exception as exc:   # out of shared memory / registers, or not compilable here
             b.log(f"  config {c} failed: {type(exc).__name__}: {str(exc)[:120]}")
             continue
+        times.append(f"{'x'.join(map(str, c))}={ms / len(fns) * 1e3:.0f}us")
         if ms < best_t:
             best, best_t = c, ms
+    b.log("  tune: " + " ".join(times))
     return best
 
 

@@ -20,6 +20,9 @@ import triton.language as tl
 QMAX = 127.0
 # Smallest scale: keeps an all-zero block from dividing by zero (its codes are then all 0).
 MIN_SCALE = 1e-30
+# The same two numbers as compile-time constants: a @triton.jit body may read only constexpr globals.
+_QMAX_C = tl.constexpr(127.0)
+_MIN_SCALE_C = tl.constexpr(1e-30)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -39,12 +42,12 @@ def _quant_kernel(x_ptr, q_ptr, s_ptr, R, C, stride_xr, stride_qr, stride_sr, st
     x = x.to(tl.float32)
     if QR == 1:
         amax = tl.max(tl.abs(x), axis=1)
-        scale = tl.maximum(amax / QMAX, MIN_SCALE)
+        scale = tl.maximum(amax / _QMAX_C, _MIN_SCALE_C)
         y = x / scale[:, None]
         tl.store(s_ptr + offs_r * stride_sr + pid_c * stride_sc, scale, mask=offs_r < R)
     else:
         amax = tl.max(tl.max(tl.abs(x), axis=1), axis=0)
-        scale = tl.maximum(amax / QMAX, MIN_SCALE)
+        scale = tl.maximum(amax / _QMAX_C, _MIN_SCALE_C)
         y = x / scale
         tl.store(s_ptr + pid_r * stride_sr + pid_c * stride_sc, scale)
     # round half away from zero, then clamp (|y| <= 127 up to division rounding)
@@ -179,7 +182,8 @@ def _blockscaled_int8_gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
                                   QA_M: tl.constexpr, QB_N: tl.constexpr,
                                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                                   BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
-                                  EVEN_K: tl.constexpr):
+                                  EVEN_K: tl.constexpr, SCALAR_SB: tl.constexpr,
+                                  WARP_SPEC: tl.constexpr):
     """C = sum_kb (A_kb @ B_kb^T) * sa[m // QA_M, kb] * sb[n // QB_N, kb], in C's dtype.
 
     One K step is one scale block along K (BLOCK_K = the quantisation block's K size): the int32
@@ -192,22 +196,33 @@ def _blockscaled_int8_gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
     a_ptrs = a_ptr + offs_am[:, None] * stride_am + offs_k[None, :] * stride_ak
     b_ptrs = b_ptr + offs_k[:, None] * stride_bk + offs_bn[None, :] * stride_bn
     sa_ptrs = sa_ptr + (offs_am // QA_M) * stride_sam
-    sb_ptrs = sb_ptr + (offs_bn // QB_N) * stride_sbn
+    if SCALAR_SB:   # the tile's BLOCK_N columns lie in one weight scale block
+        sb_ptrs = sb_ptr + ((pid_n * BLOCK_N) // QB_N) * stride_sbn
+    else:
+        sb_ptrs = sb_ptr + (offs_bn // QB_N) * stride_sbn
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
-    for k in range(0, tl.cdiv(K, BLOCK_K)):
+    # WARP_SPEC: Triton's automatic warp specialisation (loads in producer warps) where the
+    # compiler supports it; a config the compiler rejects is skipped by the harness' tuning.
+    for k in tl.range(0, tl.cdiv(K, BLOCK_K), warp_specialize=WARP_SPEC):
         if EVEN_K:
-            a = tl.load(a_ptrs)
-            b = tl.load(b_ptrs)
+            a = tl.load(a_ptrs + k * BLOCK_K * stride_ak)
+            b = tl.load(b_ptrs + k * BLOCK_K * stride_bk)
         else:
             k_left = K - k * BLOCK_K
-            a = tl.load(a_ptrs, mask=offs_k[None, :] < k_left, other=0)
-            b = tl.load(b_ptrs, mask=offs_k[:, None] < k_left, other=0)
+            a = tl.load(a_ptrs + k * BLOCK_K * stride_ak, mask=offs_k[None, :] < k_left, other=0)
+            b = tl.load(b_ptrs + k * BLOCK_K * stride_bk, mask=offs_k[:, None] < k_left, other=0)
         part = tl.dot(a, b, out_dtype=tl.int32)
+        # int32 -> float32 without I2F (a quarter-rate conversion unit on sm_80/sm_90, which
+        # would cost more than the tensor-core work): |part| <= 128 * 127^2 < 2^22, so adding
+        # the bits of 1.5 * 2^23 gives a float whose value is 1.5 * 2^23 + part exactly;
+        # one integer add and one float subtraction, both exact.
+        part_f = (part + 0x4B400000).to(tl.float32, bitcast=True) - 12582912.0
         sa = tl.load(sa_ptrs + k * stride_sak)
         sb = tl.load(sb_ptrs + k * stride_sbk)
-        acc += part.to(tl.float32) * (sa[:, None] * sb[None, :])
-        a_ptrs += BLOCK_K * stride_ak
-        b_ptrs += BLOCK_K * stride_bk
+        if SCALAR_SB:
+            acc += part_f * (sa * sb)[:, None]     # one FMA per element
+        else:
+            acc += part_f * (sa[:, None] * sb[None, :])
     offs_cm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     offs_cn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     c_ptrs = c_ptr + offs_cm[:, None] * stride_cm + offs_cn[None, :] * stride_cn
@@ -223,11 +238,14 @@ INT8_CONFIGS = {
     "large": [(128, 256, 128, 8, 8, 3), (128, 128, 128, 8, 8, 4), (256, 128, 128, 8, 8, 3)],
 }
 # Block-scaled configs: BLOCK_K is fixed by the scale block (128 or 32); (BM, BN, GROUP_M, warps,
-# stages). 128 x 256 tiles hold an int32 partial beside the float32 accumulator: register pressure.
+# stages[, warp-specialised]). 128 x 256 tiles hold an int32 partial beside the float32
+# accumulator: register pressure. 64 x 128 tiles of 4 warps leave room for 2 CTAs per SM, so one
+# CTA's dequantisation FMAs can overlap the other's tensor-core work.
 BLOCKSCALED_CONFIGS = {
     "small": [(16, 64, 8, 4, 4), (16, 128, 8, 4, 4)],
     "mid": [(64, 128, 8, 4, 4), (128, 128, 8, 8, 4)],
-    "large": [(128, 128, 8, 8, 4), (128, 256, 8, 8, 3), (128, 128, 8, 4, 4)],
+    "large": [(128, 128, 8, 8, 3), (64, 128, 8, 4, 4), (64, 128, 8, 4, 3), (64, 256, 8, 4, 4),
+              (128, 128, 8, 8, 3, True), (64, 128, 8, 4, 3, True)],
 }
 
 
@@ -259,13 +277,16 @@ def blockscaled_int8_gemm(a, sa, w, sw, qa_m: int, qb_n: int, qk: int,
     N = w.shape[0]
     if c is None:
         c = torch.empty((M, N), dtype=out_dtype, device=a.device)
-    bm, bn, gm, nw, ns = config or BLOCKSCALED_CONFIGS[m_class(M)][0]
+    cfg = config or BLOCKSCALED_CONFIGS[m_class(M)][0]
+    bm, bn, gm, nw, ns = cfg[:5]
+    ws = bool(cfg[5]) if len(cfg) > 5 else False
     grid = (triton.cdiv(M, bm) * triton.cdiv(N, bn),)
     _blockscaled_int8_gemm_kernel[grid](
         a, w, c, sa, sw, M, N, K, a.stride(0), a.stride(1), w.stride(0), w.stride(1),
         c.stride(0), c.stride(1), sa.stride(0), sa.stride(1), sw.stride(0), sw.stride(1),
         QA_M=qa_m, QB_N=qb_n, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=qk, GROUP_M=gm,
-        EVEN_K=(K % qk == 0), num_warps=nw, num_stages=ns)
+        EVEN_K=(K % qk == 0), SCALAR_SB=(qb_n % bn == 0), WARP_SPEC=ws, num_warps=nw,
+        num_stages=ns)
     return c
 
 
