@@ -322,3 +322,36 @@ def test_parse_acc():
                           ("", FormatError, "kulisch")]:
         with pytest.raises(exc, match=msg):
             N.parse_acc(bad)
+
+
+# ---- double-rounding traps: sums that lie a hair off a tie of the target format -------------
+TRAPS = [  # (accumulator start, product, exact result rounded to float16 by hand)
+    (1.0, 2.0 ** -11 + 2.0 ** -63, 1.0 + 2.0 ** -10),                  # just above a tie: up
+    (1.0 + 2.0 ** -10, 2.0 ** -11 - 2.0 ** -63, 1.0 + 2.0 ** -10),     # just below a tie: down
+    (-1.0, -(2.0 ** -11) - 2.0 ** -63, -(1.0 + 2.0 ** -10)),
+    (1.0, 2.0 ** -11, 1.0),                                           # an exact tie: to even
+]
+
+
+@pytest.mark.parametrize("start,p,want", TRAPS)
+def test_acc_float_is_not_fooled_by_double_rounding(start, p, want):
+    """Rounding a + b to float64 first and then to float16 would land on the tie and round to even;
+    one rounding of the exact sum must not (the hand-derived answers above)."""
+    got = N.decode("float16", N.acc_float(np.array([[p]]), "float16", init=start, method="twosum"))
+    assert got[0] == want
+    assert round_fraction_fp16(Fraction(start) + Fraction(p)) == want   # the reference agrees
+    got = N.decode("float16", N.dot_unit_accumulate(np.array([[[start, p]]]), "float16"))
+    assert got[0] == want
+    assert N.add_round("float16", start, p)[()] == want
+
+
+def test_kulisch_to_float_rounds_sums_wider_than_float64_once():
+    """float16 products 4 x 2^30 + 2^24 + 2^-48: the exact sum 2^32 + 2^24 + 2^-48 needs 81 bits and
+    sits just above the bfloat16 tie between 2^32 and 2^32 + 2^25, so it must round up."""
+    f = parse_format("float16")
+    c = {v: int(N.encode(f, [v])[0]) for v in (2.0 ** 15, 2.0 ** 12, 2.0 ** -24)}
+    a = np.array([c[2.0 ** 15]] * 4 + [c[2.0 ** 12], c[2.0 ** -24]])
+    ks = N.kulisch_spec(f)
+    res = N.kulisch_accumulate(f, a, f, a, ks)
+    assert Fraction(int(res.acc_int)) * Fraction(2) ** ks.lsb_exp == 2 ** 32 + 2 ** 24 + Fraction(1, 2 ** 48)
+    assert N.decode("bfloat16", N.kulisch_to_float(res, ks, "bfloat16"))[()] == 2.0 ** 32 + 2.0 ** 25

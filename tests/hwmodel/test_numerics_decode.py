@@ -31,7 +31,8 @@ def ml_values(name, codes):
     """Decode codes with ml_dtypes: reinterpret the bit pattern, widen to float64."""
     dt = ml_type(name)
     store = {1: np.uint8, 2: np.uint16}[dt.itemsize]
-    return codes.astype(store).view(dt).astype(np.float64)
+    with np.errstate(invalid="ignore"):   # NaN payloads widen with a warning
+        return codes.astype(store).view(dt).astype(np.float64)
 
 
 def same_values(a, b):
