@@ -185,6 +185,10 @@ class KulischResult:
     pinf: np.ndarray
     ninf: np.ndarray
 
+    def __iter__(self):
+        """`acc, flags = result` unpacks to (acc_int, the result itself, whose flags are fields)."""
+        return iter((self.acc_int, self))
+
 
 def _exact_fields(f: Format, codes):
     """(neg, magnitude uint64, lsb exponent int64, nan, inf) of codes: |value| = mag * 2^exp."""
@@ -237,17 +241,41 @@ def _wrap(s, width: int):
     return ((s + half) % (1 << width)) - half
 
 
-def kulisch_accumulate(fa: Format | str, a_codes, fb: Format | str, b_codes,
+def _products_as_integers(products, spec: KulischSpec):
+    """Exact float64 products -> integers p with value p * 2^L, plus special masks."""
+    v = np.asarray(products, np.float64)
+    nan, inf = np.isnan(v), np.isinf(v)
+    fin = np.where(nan | inf, 0.0, v)
+    scaled = np.ldexp(fin, -spec.lsb_exp)
+    if not np.all(np.isfinite(scaled)) or np.any(scaled != np.trunc(scaled)):
+        raise UnsupportedConfig(f"products must be exact multiples of 2^{spec.lsb_exp} within the "
+                                f"{spec.width}-bit Kulisch range (products of the spec's formats)")
+    if spec.width <= 62:
+        if np.any(np.abs(scaled) >= 2.0 ** 62):
+            raise UnsupportedConfig(f"a product exceeds the {spec.width}-bit Kulisch register")
+        p = scaled.astype(np.int64)
+    else:
+        p = np.array([int(x) for x in scaled.reshape(-1).tolist()], dtype=object).reshape(scaled.shape)
+    return p, nan, inf & (v > 0), inf & (v < 0)
+
+
+def kulisch_accumulate(fa, a_codes=None, fb=None, b_codes=None,
                        spec: KulischSpec | None = None) -> KulischResult:
     """Exact fixed-point accumulation of the products a_i x b_i along axis -1 (paper Fig. 2a).
 
-    Each product (an integer multiple of 2^L, exactly) is added into a W-bit two's-complement
-    register starting at 0, which wraps; `overflow` is sticky and set when an addition's exact result
-    leaves [-2^(W-1), 2^(W-1) - 1]. NaN / inf products add nothing and set the sticky flags.
+    Call as kulisch_accumulate(fa, a_codes, fb, b_codes[, spec]) on operand codes, or as
+    kulisch_accumulate(products, spec) on exact float64 products (each an integer multiple of 2^L;
+    NaN/inf products set the flags). Each product is added into a W-bit two's-complement register
+    starting at 0, which wraps; `overflow` is sticky and set when an addition's exact result leaves
+    [-2^(W-1), 2^(W-1) - 1]. NaN / inf products add nothing and set the sticky flags.
     """
-    fa, fb = _scalar_format(fa, "kulisch_accumulate"), _scalar_format(fb, "kulisch_accumulate")
-    spec = spec or kulisch_spec(fa, fb)
-    p, nan, pinf, ninf = _aligned_products(fa, a_codes, fb, b_codes, spec)
+    if isinstance(a_codes, KulischSpec) and fb is None and b_codes is None:
+        spec = a_codes
+        p, nan, pinf, ninf = _products_as_integers(fa, spec)
+    else:
+        fa, fb = _scalar_format(fa, "kulisch_accumulate"), _scalar_format(fb, "kulisch_accumulate")
+        spec = spec or kulisch_spec(fa, fb)
+        p, nan, pinf, ninf = _aligned_products(fa, a_codes, fb, b_codes, spec)
     if p.ndim == 0:
         raise UnsupportedConfig("kulisch_accumulate needs a sequence (axis -1) of operands")
     p = np.where(nan | pinf | ninf, 0, p)

@@ -355,3 +355,18 @@ def test_kulisch_to_float_rounds_sums_wider_than_float64_once():
     res = N.kulisch_accumulate(f, a, f, a, ks)
     assert Fraction(int(res.acc_int)) * Fraction(2) ** ks.lsb_exp == 2 ** 32 + 2 ** 24 + Fraction(1, 2 ** 48)
     assert N.decode("bfloat16", N.kulisch_to_float(res, ks, "bfloat16"))[()] == 2.0 ** 32 + 2.0 ** 25
+
+
+def test_kulisch_accumulate_on_products_equals_on_codes():
+    fmt = parse_format("float8_e4m3fn")
+    rng = np.random.default_rng(13)
+    a, b = finite_codes(fmt, rng, (4, 200)), finite_codes(fmt, rng, (4, 200))
+    ks = N.kulisch_spec(fmt)
+    on_codes = N.kulisch_accumulate(fmt, a, fmt, b, ks)
+    acc, flags = N.kulisch_accumulate(N.mul_exact(fmt, a, fmt, b), ks)
+    assert np.array_equal(acc, on_codes.acc_int) and not flags.overflow.any()
+    with pytest.raises(UnsupportedConfig, match="exact multiples"):
+        N.kulisch_accumulate(np.array([2.0 ** -30]), ks)
+    e5 = parse_format("float8_e5m2")   # W = 77: Python-int path, inf flags
+    res = N.kulisch_accumulate(np.array([[1.0, np.inf, 3.0]]), N.kulisch_spec(e5))
+    assert int(res.acc_int[0]) * 2.0 ** N.kulisch_spec(e5).lsb_exp == 4.0 and res.pinf[0]
