@@ -1,0 +1,89 @@
+"""`hwdse sweep`: evaluate a design space into a tidy table (Parquet + CSV + metadata)."""
+
+from __future__ import annotations
+
+HELP = "sweep a design space (formats x accumulators x units x pipeline x library) into a table"
+DESCRIPTION = """\
+Evaluate every design point of a space: numerics quality (golden model), verification (the
+unit's cocotb bench), area and delay (Yosys), energy per MAC (gate-level simulation). One row
+per point, units in the column names, failed points kept with their reason.
+
+  hwdse sweep --formats int8,e4m3 --acc kulisch,fp32
+  hwdse sweep --config examples/sweep_small.toml --jobs 4
+  hwdse sweep --formats int8 --acc fp32 --scheduler tcp://10.0.0.5:8786
+
+Units: mac, dotN (e.g. dot4), arrayRxC. Stages: quality, verify, synth, energy (default all).
+Every point is cached by content hash in --cache-dir; an interrupted sweep resumes where it
+stopped. Writes OUT/sweep.parquet, OUT/sweep.csv, OUT/sweep.metadata.json.
+Exit code: 0 all points ok, 1 some failed (still written), 2 bad input.
+"""
+
+
+def _csv(s: str | None) -> list[str] | None:
+    return [x.strip() for x in s.split(",") if x.strip()] if s else None
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--config", default=None, metavar="FILE.toml", help="TOML config with a [sweep] table")
+    parser.add_argument("--formats", default=None, help="comma-separated formats (default: the report's set)")
+    parser.add_argument("--acc", default=None, help="comma-separated accumulators (default: kulisch,fp16,fp32)")
+    parser.add_argument("--units", default=None, help="comma-separated units (default: mac)")
+    parser.add_argument("--pipeline", default=None, help="comma-separated pipeline depths (default: 1)")
+    parser.add_argument("--library", default=None, help="comma-separated libraries: ge, paper or a .lib path")
+    parser.add_argument("--stages", default=None, help="comma-separated stages (default: quality,verify,synth,energy)")
+    parser.add_argument("--out", default="reports/sweep", metavar="DIR", help="output directory (default reports/sweep)")
+    parser.add_argument("--quick", action="store_true", help="smaller samples and benches")
+    parser.add_argument("--jobs", type=int, default=2, metavar="N", help="local worker processes (default 2)")
+    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT", help="Dask scheduler")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: config's, else 0)")
+    parser.add_argument("--cache-dir", default=".cache", metavar="DIR", help="result cache (default .cache)")
+    parser.add_argument("--retry-failed", action="store_true", help="evaluate cached failed points again")
+
+
+def run(args) -> int:
+    import dataclasses
+
+    from analysis.config import Config, load_config
+    from analysis.report import run_metadata
+    from analysis.section import ReportContext
+    from analysis.sweep import (STAGES, ChainEvaluator, SweepSpec, check_scheduler, default_spec,
+                                evaluator_id, run_sweep, save_sweep)
+    from hwmodel.errors import UnsupportedConfig
+
+    cfg = load_config(args.config) if args.config else Config()
+    spec = cfg.sweep or default_spec(args.quick)
+    if args.formats:
+        spec = dataclasses.replace(spec, formats=_csv(args.formats))
+    if args.acc:
+        spec = dataclasses.replace(spec, accumulators=_csv(args.acc))
+    if args.units:
+        spec = dataclasses.replace(spec, units=_csv(args.units))
+    if args.library:
+        spec = dataclasses.replace(spec, libraries=_csv(args.library))
+    if args.pipeline:
+        try:
+            spec = dataclasses.replace(spec, pipeline_stages=[int(x) for x in _csv(args.pipeline)])
+        except ValueError:
+            raise UnsupportedConfig(f"--pipeline must be comma-separated integers, not {args.pipeline!r}") from None
+    if args.jobs < 1:
+        raise UnsupportedConfig(f"--jobs must be a positive integer, not {args.jobs!r}")
+    stages = _csv(args.stages) or list(STAGES)
+    evaluator = ChainEvaluator(stages, cache_dir=args.cache_dir)
+    points = spec.points()  # validates every format, unit and depth before any work
+    if args.scheduler:
+        check_scheduler(args.scheduler).close()
+    seed = cfg.seed if args.seed is None else args.seed
+    df = run_sweep(points, evaluator, cache_dir=args.cache_dir, jobs=args.jobs, scheduler=args.scheduler,
+                   seed=seed, quick=args.quick, retry_failed=args.retry_failed)
+    from pathlib import Path
+    ctx = ReportContext(outdir=Path(args.out), cache_dir=Path(args.cache_dir), seed=seed, quick=args.quick,
+                        jobs=args.jobs)
+    paths = save_sweep(df, args.out, "sweep", run_metadata(ctx, sweep_spec=dataclasses.asdict(spec),
+                                                             evaluator=evaluator_id(evaluator),
+                                                             scheduler=args.scheduler))
+    n_failed = int((df["status"] == "failed").sum())
+    print(f"{len(df)} points ({int(df['cached'].sum())} from cache, {n_failed} failed): "
+          f"{paths['parquet']}, {paths['csv']}, {paths['metadata']}")
+    for _, r in df[df["status"] == "failed"].iterrows():
+        print(f"  failed: {r['point_id']}: {str(r['reason'])[:200]}")
+    return 1 if n_failed else 0
