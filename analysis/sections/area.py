@@ -92,6 +92,8 @@ def build(ctx: ReportContext) -> Section:
                "the FP8-vs-INT8 paper's Appendix-B gate costs; `area_ge` in NAND2 equivalents with "
                "Nangate 45 nm cell-area ratios; `delay_fo4` is the longest path between registers "
                "and ports in fan-out-of-4 inverter delays (Logical Effort per cell, no wires), an "
-               "estimate for ranking, not sign-off timing."),
+               "estimate for ranking, not sign-off timing. ABC maps for minimum area (the paper "
+               "counts gates), which lengthens paths: the delay is that of the smallest netlist, "
+               "not of a timing-driven one."),
         tables=[Table("Area per MAC by input format and accumulator", df.drop(columns=["yosys"]), src)],
         notes="\n\n".join(notes))
