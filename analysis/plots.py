@@ -71,4 +71,4 @@ def grouped_bars(ax, labels: list[str], series: dict[str, list[float]], ylabel: 
         ax.set_yscale("log")
     ax.grid(True, axis="y", alpha=0.3)
     if n > 1:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7, loc="best", framealpha=0.6)

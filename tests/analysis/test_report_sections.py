@@ -1,0 +1,71 @@
+"""The iso-area, Pareto and verification sections on a hand-made sweep table (no tools run)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis import sweep
+from analysis.section import ReportContext
+from analysis.sections import isoarea as sec_isoarea
+from analysis.sections import pareto as sec_pareto
+from analysis.sections import verification as sec_verification
+
+
+def _frame():
+    return pd.DataFrame({
+        "point_id": ["int8/kulisch/mac/p1/ge", "int8/fp32/mac/p1/ge", "float8_e4m3fn/kulisch/mac/p1/ge",
+                     "float8_e4m3fn/fp32/mac/p1/ge"],
+        "in_fmt": ["int8", "int8", "float8_e4m3fn", "float8_e4m3fn"],
+        "acc": ["kulisch", "fp32", "kulisch", "fp32"],
+        "unit": ["mac"] * 4, "pipeline_stages": [1] * 4, "library": ["ge"] * 4,
+        "status": ["ok", "failed", "ok", "ok"],
+        "reason": [None, "verify: the cocotb bench failed (x)", None, None],
+        "verified": [True, False, True, None],
+        "verify_tests": [1, None, 1, None],
+        "verify_detail": ["1 cocotb tests passed", "AssertionError: RTL 0x1 golden 0x2", "ok", None],
+        "verify_error": [None, None, None, "ToolFailed: no verilator"],
+        "sqnr_db": [41.0, 41.0, 31.5, 31.5],
+        "dot_rel_err": [0.0, 1e-9, 0.0, 2e-9],
+        "area_ge": [1000.0, 3000.0, 1500.0, 2500.0],
+        "delay_fo4": [50.0, 200.0, 100.0, 180.0],
+        "energy_pj": [0.4, 0.7, None, 0.9],
+    })
+
+
+@pytest.fixture
+def ctx(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep, "report_sweep", lambda ctx, spec=None: _frame())
+    return ReportContext(outdir=tmp_path, cache_dir=tmp_path / "c", quick=True)
+
+
+def test_verification_section_counts(ctx):
+    s = sec_verification.build(ctx)
+    t = s.tables[0].frame
+    assert list(t["result"]) == ["pass", "FAIL", "pass", "not run"]
+    assert "**2 passed, 1 failed" in s.intro and "1 could not be run" in s.intro
+    assert t["detail"][3] == "ToolFailed: no verilator"
+
+
+def test_isoarea_section_numbers(ctx):
+    from analysis.config import FO4_PS_45NM
+    s = sec_isoarea.build(ctx)
+    t = s.tables[0].frame.set_index(["in_fmt", "acc"])
+    # 1e8 GE / 1000 GE = 100000 units; clock 1 / (50 FO4 x 16.2 ps)
+    assert t.loc[("int8", "kulisch"), "units"] == 100_000
+    clock = 1e12 / (50 * FO4_PS_45NM)
+    assert t.loc[("int8", "kulisch"), "peak_tops"] == pytest.approx(2 * 100_000 * clock / 1e12)
+    assert t.loc[("int8", "fp32"), "verified"] == "NO"
+    assert len(s.tables[1].frame) == 4 and s.figures and s.figures[0].path.exists()
+    assert "FO4 = 16.2 ps" in s.tables[0].source
+
+
+def test_pareto_section_names_the_front(ctx):
+    s = sec_pareto.build(ctx)
+    first = s.tables[0].frame  # sqnr_db vs area_ge
+    kul = first[first["acc"] == "kulisch"]
+    # kulisch: int8 (1000 GE, 41 dB) dominates e4m3 (1500 GE, 31.5 dB)
+    assert list(kul["in_fmt"]) == ["int8"]
+    fp32 = first[first["acc"] == "fp32"]
+    assert set(fp32["in_fmt"]) == {"int8", "float8_e4m3fn"}  # cheaper vs more accurate
+    assert len(s.figures) == 4 and all(f.path.exists() for f in s.figures)
