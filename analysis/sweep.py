@@ -325,9 +325,13 @@ def run_sweep(points: Sequence[DesignPoint] | SweepSpec, evaluator: Evaluator | 
     return frame
 
 
-def _run_pool(points, todo, evaluator, seed, quick, record, jobs):
+def _run_pool(points, todo, evaluator, seed, quick, record, jobs, _retry: bool = True):
+    """Local process pool. A worker process that dies (killed, out of memory) breaks the pool:
+    the points it left unfinished run once more in a fresh pool; a point that breaks that one too
+    is recorded as failed."""
     # spawn, not fork: the parent may hold threads (tqdm, Dask) that fork would copy half-locked.
     ctx = multiprocessing.get_context("spawn")
+    lost: list[int] = []
     with cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx) as pool:
         futs = {pool.submit(evaluate_safely, evaluator, points[i], seed, quick): i for i in todo}
         try:
@@ -336,6 +340,9 @@ def _run_pool(points, todo, evaluator, seed, quick, record, jobs):
                 try:
                     r = fut.result()
                 except cf.process.BrokenProcessPool as exc:
+                    if _retry:
+                        lost.append(i)
+                        continue
                     r = {"status": "failed", "reason": f"worker process died: {_one_line(exc)}",
                          "eval_time_s": None}
                 record(i, r)
@@ -343,6 +350,8 @@ def _run_pool(points, todo, evaluator, seed, quick, record, jobs):
             for f in futs:
                 f.cancel()
             raise
+    if lost:
+        _run_pool(points, sorted(lost), evaluator, seed, quick, record, jobs, _retry=False)
 
 
 def _run_dask(points, todo, evaluator, seed, quick, record, client, scheduler):

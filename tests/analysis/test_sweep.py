@@ -153,3 +153,11 @@ def test_bad_jobs(tmp_path):
 def test_design_point_rejects_bad_pipeline():
     with pytest.raises(UnsupportedConfig, match="pipeline_stages must be an integer >= 0, not -1"):
         DesignPoint.make("int8", "kulisch", pipeline_stages=-1)
+
+
+def test_killed_local_worker_costs_no_result(tmp_path):
+    marker = tmp_path / "killed"
+    ev = FakeEvaluator(kill_marker=str(marker), kill_format="float8_e4m3fn")
+    df = sweep.run_sweep(SPEC, ev, cache_dir=tmp_path / "c", progress=False, jobs=2)
+    assert marker.exists(), "no worker was killed: the test proved nothing"
+    assert len(df) == 12 and (df.status == "ok").all(), df[["point_id", "status", "reason"]]
