@@ -37,7 +37,7 @@ from hwmodel.formats import FloatFormat, IntFormat, parse_format
 from sim.gatelevel import GateSim, LibCell, read_liberty
 
 # Bump when the simulation or the energy arithmetic changes: it is part of every cache key.
-FLOW_VERSION = "energy-1"
+FLOW_VERSION = "energy-2"
 DEFAULT_CACHE = default_cache_dir()
 LIBRARIES = ("paper", "ge")
 
