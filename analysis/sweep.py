@@ -494,6 +494,7 @@ class ChainEvaluator:
         reasons = []
         for stage in self.stages:
             fn = globals()[f"stage_{stage}"]
+            t0 = time.perf_counter()
             try:
                 out.update(fn(point, seed, quick, self.cache_dir))
             except KeyboardInterrupt:
@@ -501,6 +502,7 @@ class ChainEvaluator:
             except BaseException as exc:  # noqa: BLE001
                 out[f"{stage}_error"] = _one_line(exc)
                 reasons.append(f"{stage}: {_one_line(exc)}")
+            out[f"{stage}_time_s"] = round(time.perf_counter() - t0, 3)
         if out.get("verified") is False:
             reasons.insert(0, f"verify: the cocotb bench failed ({out.get('verify_detail', '')})")
         if reasons:
