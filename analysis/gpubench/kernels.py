@@ -183,7 +183,7 @@ def _blockscaled_int8_gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
                                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                                   BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
                                   EVEN_K: tl.constexpr, SCALAR_SB: tl.constexpr,
-                                  WARP_SPEC: tl.constexpr):
+                                  WARP_SPEC: tl.constexpr, KSPLIT: tl.constexpr):
     """C = sum_kb (A_kb @ B_kb^T) * sa[m // QA_M, kb] * sb[n // QB_N, kb], in C's dtype.
 
     One K step is one scale block along K (BLOCK_K = the quantisation block's K size): the int32
@@ -203,26 +203,30 @@ def _blockscaled_int8_gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
     # WARP_SPEC: Triton's automatic warp specialisation (loads in producer warps) where the
     # compiler supports it; a config the compiler rejects is skipped by the harness' tuning.
-    for k in tl.range(0, tl.cdiv(K, BLOCK_K), warp_specialize=WARP_SPEC):
-        if EVEN_K:
-            a = tl.load(a_ptrs + k * BLOCK_K * stride_ak)
-            b = tl.load(b_ptrs + k * BLOCK_K * stride_bk)
-        else:
-            k_left = K - k * BLOCK_K
-            a = tl.load(a_ptrs + k * BLOCK_K * stride_ak, mask=offs_k[None, :] < k_left, other=0)
-            b = tl.load(b_ptrs + k * BLOCK_K * stride_bk, mask=offs_k[:, None] < k_left, other=0)
-        part = tl.dot(a, b, out_dtype=tl.int32)
-        # int32 -> float32 without I2F (a quarter-rate conversion unit on sm_80/sm_90, which
-        # would cost more than the tensor-core work): |part| <= 128 * 127^2 < 2^22, so adding
-        # the bits of 1.5 * 2^23 gives a float whose value is 1.5 * 2^23 + part exactly;
-        # one integer add and one float subtraction, both exact.
-        part_f = (part + 0x4B400000).to(tl.float32, bitcast=True) - 12582912.0
-        sa = tl.load(sa_ptrs + k * stride_sak)
-        sb = tl.load(sb_ptrs + k * stride_sbk)
-        if SCALAR_SB:
-            acc += part_f * (sa * sb)[:, None]     # one FMA per element
-        else:
-            acc += part_f * (sa[:, None] * sb[None, :])
+    # KSPLIT == 2: two scale blocks per iteration (two independent int32 partials), which halves
+    # the loop's per-iteration synchronisation; the host uses it only when K % (2 BLOCK_K) == 0.
+    for k0 in tl.range(0, tl.cdiv(K, BLOCK_K), KSPLIT, warp_specialize=WARP_SPEC):
+        for j in tl.static_range(KSPLIT):
+            k = k0 + j
+            if EVEN_K:
+                a = tl.load(a_ptrs + k * BLOCK_K * stride_ak)
+                b = tl.load(b_ptrs + k * BLOCK_K * stride_bk)
+            else:
+                k_left = K - k * BLOCK_K
+                a = tl.load(a_ptrs + k * BLOCK_K * stride_ak, mask=offs_k[None, :] < k_left, other=0)
+                b = tl.load(b_ptrs + k * BLOCK_K * stride_bk, mask=offs_k[:, None] < k_left, other=0)
+            part = tl.dot(a, b, out_dtype=tl.int32)
+            # int32 -> float32 without I2F (a quarter-rate conversion unit on sm_80/sm_90, which
+            # would cost more than the tensor-core work): |part| <= 128 * 127^2 < 2^22, so adding
+            # the bits of 1.5 * 2^23 gives a float whose value is 1.5 * 2^23 + part exactly;
+            # one integer add and one float subtraction, both exact.
+            part_f = (part + 0x4B400000).to(tl.float32, bitcast=True) - 12582912.0
+            sa = tl.load(sa_ptrs + k * stride_sak)
+            sb = tl.load(sb_ptrs + k * stride_sbk)
+            if SCALAR_SB:
+                acc += part_f * (sa * sb)[:, None]     # one FMA per element
+            else:
+                acc += part_f * (sa[:, None] * sb[None, :])
     offs_cm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     offs_cn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     c_ptrs = c_ptr + offs_cm[:, None] * stride_cm + offs_cn[None, :] * stride_cn
@@ -244,8 +248,10 @@ INT8_CONFIGS = {
 BLOCKSCALED_CONFIGS = {
     "small": [(16, 64, 8, 4, 4), (16, 128, 8, 4, 4)],
     "mid": [(64, 128, 8, 4, 4), (128, 128, 8, 8, 4)],
-    "large": [(128, 128, 8, 8, 3), (64, 128, 8, 4, 4), (64, 128, 8, 4, 3), (64, 256, 8, 4, 4),
-              (128, 128, 8, 8, 3, True), (64, 128, 8, 4, 3, True)],
+    "large": [(128, 128, 8, 8, 3), (64, 128, 8, 4, 4), (64, 128, 8, 4, 3),
+              (128, 128, 8, 8, 3, True), (128, 128, 8, 8, 3, False, 2),
+              (128, 128, 8, 8, 2, False, 2), (64, 128, 8, 4, 3, False, 2),
+              (128, 128, 8, 8, 2, True, 2), (64, 128, 8, 4, 3, False, 4)],
 }
 
 
@@ -280,12 +286,15 @@ def blockscaled_int8_gemm(a, sa, w, sw, qa_m: int, qb_n: int, qk: int,
     cfg = config or BLOCKSCALED_CONFIGS[m_class(M)][0]
     bm, bn, gm, nw, ns = cfg[:5]
     ws = bool(cfg[5]) if len(cfg) > 5 else False
+    ksplit = int(cfg[6]) if len(cfg) > 6 else 1
+    if K % (ksplit * qk):
+        ksplit = 1
     grid = (triton.cdiv(M, bm) * triton.cdiv(N, bn),)
     _blockscaled_int8_gemm_kernel[grid](
         a, w, c, sa, sw, M, N, K, a.stride(0), a.stride(1), w.stride(0), w.stride(1),
         c.stride(0), c.stride(1), sa.stride(0), sa.stride(1), sw.stride(0), sw.stride(1),
         QA_M=qa_m, QB_N=qb_n, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=qk, GROUP_M=gm,
-        EVEN_K=(K % qk == 0), SCALAR_SB=(qb_n % bn == 0), WARP_SPEC=ws, num_warps=nw,
+        EVEN_K=(K % qk == 0), SCALAR_SB=(qb_n % bn == 0), WARP_SPEC=ws, KSPLIT=ksplit, num_warps=nw,
         num_stages=ns)
     return c
 
