@@ -487,13 +487,18 @@ def write_report(ctx: ReportContext, sections: list[Section], timings: dict[str,
 
 def build_report(outdir: Path | str = "reports", *, quick: bool = False, jobs: int = 2, seed: int = 0,
                  cache_dir: Path | str | None = None, scheduler: str | None = None,
-                 names: Iterable[str] | None = None, progress: bool = True) -> list[Section]:
-    """The main job: run every section (or `names`) into `outdir`. Returns the sections built."""
+                 names: Iterable[str] | None = None, progress: bool = True, config=None) -> list[Section]:
+    """The main job: run every section (or `names`) into `outdir`. Returns the sections built.
+    `config` (analysis.config.Config) replaces the default sweep and iso-area settings."""
     outdir = Path(outdir)
     cache_dir = Path(cache_dir) if cache_dir is not None else Path(".cache")
     ctx = ReportContext(outdir=outdir, cache_dir=cache_dir, seed=seed, quick=quick, jobs=jobs)
     # ReportContext has no scheduler field (analysis/section.py); sections that sweep read it with
     # getattr(ctx, "scheduler", None).
     ctx.scheduler = scheduler  # type: ignore[attr-defined]
-    return run_sections(ctx, names, progress=progress,
-                        extra_metadata={"scheduler": scheduler})
+    ctx.config = config  # type: ignore[attr-defined]
+    extra = {"scheduler": scheduler}
+    if config is not None:
+        from analysis.config import as_dict
+        extra["config"] = as_dict(config)
+    return run_sections(ctx, names, progress=progress, extra_metadata=extra)

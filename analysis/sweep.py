@@ -667,7 +667,8 @@ def report_sweep(ctx, spec: SweepSpec | None = None):
     """Run (or read back from the cache) the report's default sweep once per report run and save it
     under ctx.outdir/sweep/ (sweep.parquet, sweep.csv, sweep.metadata.json). Sections call this;
     the first one pays for the evaluation, the others reuse the frame."""
-    spec = spec or default_spec(ctx.quick)
+    cfg = getattr(ctx, "config", None)
+    spec = spec or (cfg.sweep if cfg is not None and cfg.sweep is not None else default_spec(ctx.quick))
     key = (str(Path(ctx.outdir).resolve()), str(ctx.cache_dir), ctx.seed, ctx.quick,
            json.dumps(dataclasses.asdict(spec), sort_keys=True))
     if key in _REPORT_SWEEPS:

@@ -28,9 +28,12 @@ def add_arguments(parser) -> None:
                         help="local worker processes for sweeps (default: 2)")
     parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                         help="run sweep points on this Dask distributed scheduler instead of locally")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: the config's, else 0)")
     parser.add_argument("--cache-dir", default=".cache", metavar="DIR",
                         help="content-hash cache shared by synthesis, energy and sweeps (default: .cache)")
+    parser.add_argument("--config", default=None, metavar="FILE.toml",
+                        help="TOML config: [sweep] replaces the default sweep, [isoarea] sets budget, "
+                             "FO4 delay and bandwidth (see examples/)")
     parser.add_argument("--only", default=None, metavar="NAMES",
                         help="comma-separated section names to run (default: all)")
 
@@ -48,11 +51,17 @@ def run(args) -> int:
         if unknown:
             raise UnsupportedConfig(f"--only must name sections from {', '.join(report.SECTION_ORDER)}, "
                                     f"not {unknown[0]!r}")
+    config = None
+    if args.config:
+        from analysis.config import load_config
+        config = load_config(args.config)
     if args.scheduler:
         from analysis.sweep import check_scheduler
-        check_scheduler(args.scheduler)
-    sections = report.build_report(args.out, quick=args.quick, jobs=args.jobs, seed=args.seed,
-                                   cache_dir=args.cache_dir, scheduler=args.scheduler, names=names)
+        check_scheduler(args.scheduler).close()
+    seed = args.seed if args.seed is not None else (config.seed if config is not None else 0)
+    sections = report.build_report(args.out, quick=args.quick, jobs=args.jobs, seed=seed,
+                                   cache_dir=args.cache_dir, scheduler=args.scheduler, names=names,
+                                   config=config)
     failed = [s for s in sections if s.failed]
     print(f"wrote {args.out}/report.md, {args.out}/report.html, {args.out}/metadata.json "
           f"({len(sections) - len(failed)} sections ok, {len(failed)} failed)")

@@ -10,7 +10,8 @@ def build(ctx: ReportContext, iso=None) -> Section:
     from analysis.config import FO4_SOURCE, IsoAreaConfig
     from analysis.sweep import report_sweep
 
-    iso = iso or IsoAreaConfig()
+    cfg = getattr(ctx, "config", None)
+    iso = iso or (cfg.isoarea if cfg is not None else IsoAreaConfig())
     df = report_sweep(ctx)
     df = df[df["library"] == "ge"] if "library" in df else df
     table = isoarea.isoarea_table(df, budget_ge=iso.budget_ge, budget_mm2=iso.budget_mm2,
