@@ -218,15 +218,19 @@ def yosys_version() -> str:
                            "in pyproject.toml)") from None
 
 
-def flow_script(top: str) -> str:
-    """The Yosys script run on design.il with cells.lib (all paths relative, for yowasp)."""
+def flow_script(top: str, booth: bool = False) -> str:
+    """The Yosys script run on design.il with cells.lib (all paths relative, for yowasp).
+
+    booth: lower multipliers as radix-4 Booth (Yosys `synth -booth`) instead of Yosys' default
+    array; smaller for 8-bit signed products, larger for the <= 6-bit unsigned significand
+    products of FP8 (see the paper section), so it is a reported variant, not the default."""
     return "\n".join([
         "read_liberty -lib cells.lib",
         "read_rtlil design.il",
         f"hierarchy -check -top {top}",
         # keep the hierarchy: each submodule is optimised and mapped on its own, so the
         # paper's split (mpy / alignadd / normacc) can be read off per module
-        f"synth -top {top} -noabc",
+        f"synth -top {top} -noabc" + (" -booth" if booth else ""),
         "dfflibmap -liberty cells.lib",
         # area-oriented ABC script: the paper counts the fewest gates, so map for area
         # (map -a) after the usual AIG rewriting (dc2) and structural choices (dch -f); this
@@ -388,7 +392,8 @@ def _timing(netlist: dict, top: str, lib: Library) -> tuple[int, float | None]:
 
 
 def synthesize(design, library: str | os.PathLike | Library = "paper", *, top: str | None = None,
-               cache_dir: str | os.PathLike | None = None, use_cache: bool = True) -> SynthResult:
+               cache_dir: str | os.PathLike | None = None, use_cache: bool = True,
+               booth: bool = False) -> SynthResult:
     """Synthesise `design` (an amaranth Elaboratable, or RTLIL text with `top` given) to `library`.
 
     Answers from the content-hash cache when RTL text, script, library text, Yosys version and
@@ -407,7 +412,7 @@ def synthesize(design, library: str | os.PathLike | Library = "paper", *, top: s
         rtl = re.sub(r"^[ \t]*attribute \\src .*\n", "", rtl, flags=re.M)
     if not re.fullmatch(r"[A-Za-z_][\w.$]*", top):
         raise UnsupportedConfig(f"top module name must be an identifier, not {top!r}")
-    script = flow_script(top)
+    script = flow_script(top, booth)
     version = yosys_version()
     key = cache_key(rtl, script, lib.text, version, FLOW_VERSION)
     cache = ResultCache(cache_dir, namespace="synth")
@@ -501,13 +506,13 @@ def build_unit(in_fmt, acc="kulisch", unit: str = "mac", n: int = 1, pipeline_st
 
 def synth_unit(in_fmt, acc="kulisch", unit: str = "mac", n: int = 1,
                library: str | os.PathLike | Library = "paper", *, pipeline_stages: int = 1,
-               cache_dir=None, use_cache: bool = True) -> SynthResult:
+               cache_dir=None, use_cache: bool = True, booth: bool = False) -> SynthResult:
     """Build and synthesise one unit (see build_unit)."""
     import warnings
     with warnings.catch_warnings():   # amaranth's UnusedElaboratable on a failed build
         warnings.simplefilter("ignore")
         design = build_unit(in_fmt, acc, unit, n, pipeline_stages)
-    return synthesize(design, library, cache_dir=cache_dir, use_cache=use_cache)
+    return synthesize(design, library, cache_dir=cache_dir, use_cache=use_cache, booth=booth)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -522,23 +527,24 @@ def paper_pipeline_stages(in_fmt, acc) -> int:
 
 
 def _synth_point(args):
-    in_fmt, acc, library, cache_dir, pipeline = args
+    in_fmt, acc, library, cache_dir, pipeline, booth = args
     from hwmodel.errors import HwdseError
     try:
         stages = paper_pipeline_stages(in_fmt, acc) if pipeline is None else pipeline
-        r = synth_unit(in_fmt, acc, library=library, cache_dir=cache_dir, pipeline_stages=stages)
+        r = synth_unit(in_fmt, acc, library=library, cache_dir=cache_dir, pipeline_stages=stages,
+                       booth=booth)
         return in_fmt, acc, r.to_dict(), None
     except HwdseError as exc:
         return in_fmt, acc, None, f"{type(exc).__name__}: {exc}"
 
 
 def synth_many(points, library="paper", *, jobs: int = 2, cache_dir=None,
-               pipeline: int | None = None) -> list:
+               pipeline: int | None = None, booth: bool = False) -> list:
     """Synthesise MACs for (in_fmt, acc) points on a process pool, with `pipeline` product
     registers (None: the paper's choice, paper_pipeline_stages). Returns [(in_fmt, acc, SynthResult | None, error | None)] in input order; a point that
     cannot be built or synthesised carries its one-line error instead of stopping the rest."""
     args = [(f, a, str(library) if not isinstance(library, Library) else str(library.path),
-             None if cache_dir is None else str(cache_dir), pipeline) for f, a in points]
+             None if cache_dir is None else str(cache_dir), pipeline, booth) for f, a in points]
     if jobs <= 1 or len(args) <= 1:
         raw = [_synth_point(a) for a in args]
     else:
@@ -552,7 +558,8 @@ def synth_many(points, library="paper", *, jobs: int = 2, cache_dir=None,
     return [(f, a, None if d is None else SynthResult(**d), e) for f, a, d, e in raw]
 
 
-def paper_reproduction(guard_bits: int = 12, *, jobs: int = 2, cache_dir=None, extra=()):
+def paper_reproduction(guard_bits: int = 12, *, jobs: int = 2, cache_dir=None, extra=(),
+                       booth: bool = False):
     """Fig. 3 beside the analytical model and our synthesis with paper.lib: one row per config.
 
     Columns: in_fmt, acc, pipeline, paper_* / model_* / synth_* gates for mpy, alignadd, normacc
@@ -567,7 +574,8 @@ def paper_reproduction(guard_bits: int = 12, *, jobs: int = 2, cache_dir=None, e
         points.append((r.in_fmt, f"kulisch:{guard_bits}" if r.acc.startswith("kulisch") else r.acc,
                        r._asdict()))
     points += [(f, a, None) for f, a in extra]
-    results = synth_many([(f, a) for f, a, _ in points], "paper", jobs=jobs, cache_dir=cache_dir)
+    results = synth_many([(f, a) for f, a, _ in points], "paper", jobs=jobs, cache_dir=cache_dir,
+                         booth=booth)
     rows = []
     for (f, a, paper), (_, _, s, err) in zip(points, results):
         m = mac_cost(f, a)

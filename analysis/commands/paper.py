@@ -39,17 +39,19 @@ def add_arguments(parser) -> None:
     parser.add_argument("--extended", action="store_true",
                         help="add INT4, OCP FP8, FP6, FP4, BF16 and FP16 inputs")
     parser.add_argument("--jobs", type=int, default=2, metavar="J", help="synthesis processes")
+    parser.add_argument("--booth", action="store_true",
+                        help="synthesise with radix-4 Booth multipliers (Yosys synth -booth)")
 
 
 def table(guard_bits: int = 12, synth: bool = True, extended: bool = False, jobs: int = 2,
-          cache_dir=None):
+          cache_dir=None, booth: bool = False):
     """The reproduction as a DataFrame (see rtl.synth.paper_reproduction for the columns)."""
     if not isinstance(guard_bits, int) or guard_bits < 0:
         raise UnsupportedConfig(f"--guard-bits must be an int >= 0, not {guard_bits!r}")
     extra = extended_points(guard_bits) if extended else ()
     if synth:
         from rtl.synth import paper_reproduction
-        return paper_reproduction(guard_bits, jobs=jobs, cache_dir=cache_dir, extra=extra)
+        return paper_reproduction(guard_bits, jobs=jobs, cache_dir=cache_dir, extra=extra, booth=booth)
     import pandas as pd
     from hwmodel.papermodel import mac_cost, paper_fig3
     rows = []
@@ -79,7 +81,8 @@ def _fmt(x, nd=0):
 def run(args) -> int:
     if args.jobs < 1:
         raise UnsupportedConfig(f"--jobs must be >= 1, not {args.jobs!r}")
-    df = table(args.guard_bits, synth=not args.no_synth, extended=args.extended, jobs=args.jobs)
+    df = table(args.guard_bits, synth=not args.no_synth, extended=args.extended, jobs=args.jobs,
+               booth=args.booth)
     if args.csv:
         df.to_csv(sys.stdout, index=False, float_format="%.4g")
         return 0
@@ -91,7 +94,8 @@ def run(args) -> int:
           "model: hwmodel.papermodel;")
     if synth:
         print("synth: Yosys + ABC on our RTL MAC, paper.lib (" + str(df["yosys"].dropna().iloc[0]
-                                                            if df["yosys"].notna().any() else "") + ")")
+                                                            if df["yosys"].notna().any() else "")
+              + (", Booth multipliers" if args.booth else ", Yosys' default array multipliers") + ")")
     print(head)
     for r in df.itertuples(index=False):
         line = (f"{r.in_fmt:15s} {r.acc:11s} {_fmt(r.paper_total_gates):>6s} "

@@ -42,6 +42,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cells", action="store_true", help="also list cell counts by type")
     parser.add_argument("--netlist", default=None, metavar="FILE", help="write the mapped netlist")
     parser.add_argument("--no-cache", action="store_true", help="run Yosys even if cached")
+    parser.add_argument("--booth", action="store_true",
+                        help="radix-4 Booth multipliers (Yosys synth -booth) instead of the array")
 
 
 def result_row(fmt: str, acc: str | None, unit: str, r) -> dict:
@@ -73,7 +75,8 @@ def run(args) -> int:
     if args.unit != "dot" and args.n is not None:
         raise UnsupportedConfig("--n applies only to --unit dot")
     r = synth_unit(args.format, args.acc or "kulisch", unit=args.unit, n=args.n or 1,
-                   library=args.library, pipeline_stages=args.pipeline, use_cache=not args.no_cache)
+                   library=args.library, pipeline_stages=args.pipeline, use_cache=not args.no_cache,
+                   booth=args.booth)
     if args.netlist:
         with open(args.netlist, "w") as f:
             f.write(r.netlist)

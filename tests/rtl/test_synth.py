@@ -141,3 +141,23 @@ def test_real_mac_has_the_paper_split_and_its_register(cache, fmt, acc, width):
     # the accumulator register alone: W = 2S-1+k+V bits (INT8 27, FP8-E4 49) or the FP16 code
     assert r.cells_by_type["DFF"] >= width
     assert r.area_by_part["normacc"] >= 6 * width
+
+
+class Mul8(wiring.Component):
+    def __init__(self):
+        from amaranth.hdl import signed
+        super().__init__({"a": In(signed(8)), "b": In(signed(8)), "p": Out(signed(16))})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.comb += self.p.eq(self.a * self.b)
+        return m
+
+
+def test_booth_is_a_separate_cached_variant(cache):
+    plain = synth.synthesize(Mul8(), "paper", top="m8", cache_dir=cache)
+    booth = synth.synthesize(Mul8(), "paper", top="m8", cache_dir=cache, booth=True)
+    assert "-booth" in booth.script and "-booth" not in plain.script
+    assert booth.netlist_sha256 != plain.netlist_sha256 and not booth.from_cache
+    # both are at least the Appendix-B ideal array (428 gates) priced in the same unit
+    assert min(plain.area, booth.area) >= 0.9 * 428
