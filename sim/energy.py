@@ -38,6 +38,8 @@ from sim.gatelevel import GateSim, LibCell, read_liberty
 
 # Bump when the simulation or the energy arithmetic changes: it is part of every cache key.
 FLOW_VERSION = "energy-2"
+# Bump when sim/gatelevel.py's cell models, harness or Verilator flags change.
+GATESIM_VERSION = "gatesim-1"
 DEFAULT_CACHE = default_cache_dir()
 LIBRARIES = ("paper", "ge")
 
@@ -139,7 +141,8 @@ def _clock_reset(netlist: Netlist):
 def build_sim(netlist: Netlist, cache_dir: Path = DEFAULT_CACHE) -> GateSim:
     """The Verilator model of a netlist, built once per (netlist, library) under cache_dir."""
     clock, reset = _clock_reset(netlist)
-    h = _key(netlist.verilog, netlist.liberty_text)
+    # Keyed by what the model is built from (not FLOW_VERSION, which covers post-processing).
+    h = cache_key(GATESIM_VERSION, netlist.verilog, netlist.liberty_text)
     build = Path(cache_dir) / "verilator" / h[:24]
     if not (build / "obj" / "Vtop").exists():
         # Build in a private directory, then rename: a concurrent or interrupted build never
