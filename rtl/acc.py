@@ -12,7 +12,8 @@ the classes below wrap the same two parts into one component with these ports:
   valid  in    add this cycle's product.
   clear  in    start a new accumulation: acc <- 0 (+ this cycle's product when valid), flags <- 0.
   acc    out   the register: int/Kulisch two's complement W bits, float: a code of acc.fmt.
-  Kulisch only: overflow, nan, pinf, ninf (sticky since the last clear).
+  Kulisch only: overflow, overflow_neg, nan, pinf, ninf (sticky since the last clear;
+               overflow_neg: the first overflow went below the range).
 
 Contracts (docs/DESIGN.md, "Accumulators"):
   int      acc <- wrap_W(acc + p) or clamp_W(acc + p) (mode "saturate"), W = acc.fmt.bits.
@@ -36,6 +37,10 @@ from amaranth.lib.wiring import In, Out
 from hwmodel.errors import UnsupportedConfig
 from rtl.config import MacConfig, ProductShape
 from rtl.mul import product_signature
+
+
+# Sticky flags of a Kulisch accumulator (docs/DESIGN.md; hwmodel.accum.KulischResult's fields)
+KULISCH_FLAGS = ("overflow", "overflow_neg", "nan", "pinf", "ninf")
 
 
 def _product_in(config: MacConfig) -> dict:
@@ -84,7 +89,7 @@ class KulischAlignAdd(wiring.Component):
         self.config = config
         W = config.kulisch.width
         super().__init__({**_product_in(config), "acc": In(signed(W)), "clear": In(1),
-                          "sum": Out(signed(W)), "ovf": Out(1),
+                          "sum": Out(signed(W)), "ovf": Out(1), "ovf_neg": Out(1),
                           "nan": Out(1), "pinf": Out(1), "ninf": Out(1)})
 
     def elaborate(self, platform):
@@ -120,7 +125,9 @@ class KulischAlignAdd(wiring.Component):
         full = Signal(signed(W + 1))
         m.d.comb += [full.eq(base + aligned),
                      self.sum.eq(full[:W]),
-                     self.ovf.eq(full[W] != full[W - 1])]
+                     self.ovf.eq(full[W] != full[W - 1]),
+                     # the exact sum's sign: below the range when it overflows negative
+                     self.ovf_neg.eq(full[W])]
         return m
 
 
@@ -175,8 +182,8 @@ class AccRegister(wiring.Component):
         members = {"sum": In(width), "valid": In(1), "clear": In(1),
                    "acc": Out(width), "valid_out": Out(1)}
         if kulisch:
-            members.update({f"{k}_in": In(1) for k in ("ovf", "nan", "pinf", "ninf")})
-            members.update({k: Out(1) for k in ("overflow", "nan", "pinf", "ninf")})
+            members.update({f"{k}_in": In(1) for k in ("ovf", "ovf_neg", "nan", "pinf", "ninf")})
+            members.update({k: Out(1) for k in KULISCH_FLAGS})
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -199,6 +206,17 @@ class AccRegister(wiring.Component):
                     m.d.sync += flag.eq(keep | getattr(self, inp))
                 with m.Elif(self.clear):
                     m.d.sync += flag.eq(0)
+            # overflow_neg: the direction of the FIRST overflow since the clear (golden contract)
+            first_neg = Signal()
+            m.d.comb += self.overflow_neg.eq(first_neg)
+            was = Mux(self.clear, 0, self.overflow)
+            with m.If(self.valid):
+                with m.If(~was & self.ovf_in):
+                    m.d.sync += first_neg.eq(self.ovf_neg_in)
+                with m.Elif(self.clear):
+                    m.d.sync += first_neg.eq(0)
+            with m.Elif(self.clear):
+                m.d.sync += first_neg.eq(0)
         return m
 
 
@@ -222,7 +240,7 @@ def connect_parts(m: Module, alignadd, normacc, product_src, valid, clear) -> No
         comb += [getattr(alignadd.p, k).eq(getattr(product_src, k))
                  for k in ("sign", "exp", "sig", "nan", "inf", "zero")]
     if normacc.kulisch:
-        comb += [normacc.ovf_in.eq(alignadd.ovf)]
+        comb += [normacc.ovf_in.eq(alignadd.ovf), normacc.ovf_neg_in.eq(alignadd.ovf_neg)]
         if hasattr(alignadd, "nan"):
             comb += [normacc.nan_in.eq(alignadd.nan), normacc.pinf_in.eq(alignadd.pinf),
                      normacc.ninf_in.eq(alignadd.ninf)]
@@ -238,7 +256,7 @@ class _Accumulator(wiring.Component):
         members = {**_product_in(config), "valid": In(1), "clear": In(1),
                    "acc": Out(config.acc_width), "valid_out": Out(1)}
         if kind == "kulisch":
-            members.update({k: Out(1) for k in ("overflow", "nan", "pinf", "ninf")})
+            members.update({k: Out(1) for k in KULISCH_FLAGS})
         super().__init__(members)
 
     @property
@@ -254,8 +272,7 @@ class _Accumulator(wiring.Component):
         connect_parts(m, alignadd, normacc, src, self.valid, self.clear)
         m.d.comb += [self.acc.eq(normacc.acc), self.valid_out.eq(normacc.valid_out)]
         if normacc.kulisch:
-            m.d.comb += [getattr(self, k).eq(getattr(normacc, k))
-                         for k in ("overflow", "nan", "pinf", "ninf")]
+            m.d.comb += [getattr(self, k).eq(getattr(normacc, k)) for k in KULISCH_FLAGS]
         return m
 
 
@@ -286,15 +303,14 @@ class FloatAccumulatorUnit(_Accumulator):
 class KulischReadout(wiring.Component):
     """Combinational: code = kulisch_to_float(acc, L, flags, F): acc * 2^L rounded once (RNE).
 
-    NaN if nan or (pinf and ninf); ±inf if one inf flag; overflow -> +inf if the register is
-    non-negative else -inf (the wrapped register's sign is the best guess of the true sign);
-    a zero sum reads +0.
-    Ports: acc In(signed(W)), overflow/nan/pinf/ninf In(1), code Out(F.bits)."""
+    NaN if nan or (pinf and ninf); ±inf if one inf flag; overflow -> inf signed as the first
+    overflow (overflow_neg); a zero sum reads +0.
+    Ports: acc In(signed(W)), overflow/overflow_neg/nan/pinf/ninf In(1), code Out(F.bits)."""
 
     def __init__(self, width: int, lsb_exp: int, fmt):
         from rtl.fpadd import check_acc_format
         self.width, self.lsb_exp, self.fmt = width, lsb_exp, check_acc_format(fmt)
-        super().__init__({"acc": In(signed(width)), "overflow": In(1), "nan": In(1),
+        super().__init__({"acc": In(signed(width)), "overflow": In(1), "overflow_neg": In(1), "nan": In(1),
                           "pinf": In(1), "ninf": In(1), "code": Out(self.fmt.bits)})
 
     def elaborate(self, platform):
@@ -310,7 +326,7 @@ class KulischReadout(wiring.Component):
         m.d.comb += mag.eq(Mux(neg, -self.acc, self.acc))
         nan = self.nan | (self.pinf & self.ninf)
         inf = ~nan & (self.pinf | self.ninf | self.overflow)
-        inf_neg = Mux(self.pinf | self.ninf, self.ninf, neg)
+        inf_neg = Mux(self.pinf | self.ninf, self.ninf, self.overflow_neg)
         m.d.comb += [core.acc.eq(0),
                      core.product.sign.eq(Mux(inf, inf_neg, neg)),
                      core.product.exp.eq(self.lsb_exp),

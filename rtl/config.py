@@ -29,35 +29,8 @@ from hwmodel.errors import FormatError, UnsupportedConfig
 from hwmodel.formats import (BlockFormat, FixedFormat, FloatFormat, Format, IntFormat, NanEncoding,
                              parse_format)
 
-try:  # the golden model owns the accumulator spec (docs/DESIGN.md, "Configs and names")
-    from hwmodel.numerics import AccSpec, parse_acc
-except ImportError:  # pragma: no cover - hwmodel.numerics is written in parallel; same contract
-    @dataclass(frozen=True)
-    class AccSpec:
-        """Accumulator: kind 'int' (fmt an IntFormat, mode wrap|saturate), 'kulisch' (guard_bits)
-        or 'float' (fmt a FloatFormat). Stand-in until hwmodel.numerics provides it."""
-
-        kind: str
-        fmt: Format | None = None
-        guard_bits: int = 12
-        mode: str = "wrap"
-
-    def parse_acc(spec):
-        """'kulisch' / 'kulisch:V', 'int32' / 'int32:sat', 'fp16', 'bf16', 'fp32', any float spec."""
-        if isinstance(spec, AccSpec):
-            return spec
-        s = str(spec).strip().lower()
-        head, _, arg = s.partition(":")
-        if head == "kulisch":
-            try:
-                return AccSpec("kulisch", None, int(arg) if arg else 12)
-            except ValueError:
-                raise UnsupportedConfig(f"kulisch guard bits must be an integer, not {arg!r}") from None
-        fmt = parse_format(head)
-        if isinstance(fmt, IntFormat):
-            return AccSpec("int", fmt, mode={"": "wrap", "wrap": "wrap", "sat": "saturate",
-                                             "saturate": "saturate"}.get(arg, arg))
-        return AccSpec("float", fmt)
+# The golden model owns the accumulator spec (docs/DESIGN.md, "Configs and names").
+from hwmodel.numerics import AccSpec, parse_acc  # noqa: E402  (hwmodel.accum via numerics)
 
 
 # The deliberately wrong RTL variants that prove the benches can fail (issue 3, mutation check).
@@ -203,7 +176,11 @@ class KulischShape:
     def of(cls, fa: Format, fb: Format, guard_bits: int = 12) -> "KulischShape":
         def s_and_span(f):
             if isinstance(f, IntFormat):
-                return f.bits, 0, 0, 0             # S = bits, no exponent range, LSB 2^0
+                # S = bits (an unsigned operand needs one more bit to be a signed factor)
+                return f.bits + (0 if f.signed else 1), 0, 0, 0
+            if not f.signed or not f.subnormals:
+                raise UnsupportedConfig(f"Kulisch accumulation needs signed float inputs with "
+                                        f"zero and subnormals, not {f.name!r}")
             # S = man_bits + 2: sign, hidden bit and stored mantissa of a sign-magnitude significand
             return f.man_bits + 2, f.emax - f.emin, f.emin - f.man_bits, 0
         sa, ka, la, _ = s_and_span(fa)

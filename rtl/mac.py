@@ -9,7 +9,8 @@ Ports (all on the default `sync` domain, synchronous reset):
                                   float: a code of acc.fmt)
   valid_out   Out(1)              high while acc_out shows the accumulation of a product that
                                   entered `config.latency` edges earlier
-  Kulisch only: overflow, nan, pinf, ninf (sticky since the last clear; docs/DESIGN.md)
+  Kulisch only: overflow, overflow_neg, nan, pinf, ninf (sticky since the last clear;
+              overflow_neg = the first overflow went below the range; docs/DESIGN.md)
 
 Submodules, named for the paper's Fig. 3 area split (synthesis reports each):
   mpy       the multiplier and the `pipeline_stages` product registers (with valid/clear)
@@ -24,7 +25,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from rtl.acc import _product_in, connect_parts, parts
+from rtl.acc import KULISCH_FLAGS, _product_in, connect_parts, parts
 from rtl.config import MacConfig
 from rtl.mul import Multiplier, product_signature
 
@@ -78,7 +79,7 @@ class Mac(wiring.Component):
         members = {"a": In(fmt.bits), "b": In(fmt.bits), "valid_in": In(1), "clear": In(1),
                    "acc_out": Out(config.acc_width), "valid_out": Out(1)}
         if config.acc.kind == "kulisch":
-            members.update({k: Out(1) for k in ("overflow", "nan", "pinf", "ninf")})
+            members.update({k: Out(1) for k in KULISCH_FLAGS})
         super().__init__(members)
 
     @property
@@ -98,6 +99,5 @@ class Mac(wiring.Component):
         connect_parts(m, alignadd, normacc, src, mpy.valid, mpy.clear)
         m.d.comb += [self.acc_out.eq(normacc.acc), self.valid_out.eq(normacc.valid_out)]
         if normacc.kulisch:
-            m.d.comb += [getattr(self, k).eq(getattr(normacc, k))
-                         for k in ("overflow", "nan", "pinf", "ninf")]
+            m.d.comb += [getattr(self, k).eq(getattr(normacc, k)) for k in KULISCH_FLAGS]
         return m
