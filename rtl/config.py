@@ -294,4 +294,34 @@ class MacConfig:
         return self.pipeline_stages + 1
 
 
-AnyConfig = Union[MulConfig, MacConfig]
+@dataclass(frozen=True)
+class ReadoutConfig:
+    """Kulisch read-out: the Kulisch register of in_fmt x in_fmt products (guard_bits V) rounded
+    once (RNE) to the float format out_fmt (rtl.acc.KulischReadout; golden kulisch_to_float)."""
+
+    in_fmt: Format
+    out_fmt: Format
+    guard_bits: int = 12
+
+    def __post_init__(self):
+        object.__setattr__(self, "in_fmt", _scalar(self.in_fmt, "Kulisch read-out input format"))
+        out = _scalar(self.out_fmt, "Kulisch read-out format")
+        if not isinstance(out, FloatFormat) or out.nan is not NanEncoding.IEEE or not out.signed:
+            raise UnsupportedConfig(f"Kulisch read-out format must be a signed IEEE-style float "
+                                    f"(fp16, bf16, fp32, eXmY), not {out.name!r}")
+        object.__setattr__(self, "out_fmt", out)
+
+    @property
+    def kulisch(self) -> KulischShape:
+        return KulischShape.of(self.in_fmt, self.in_fmt, self.guard_bits)
+
+    @property
+    def name(self) -> str:
+        return f"kread_{self.in_fmt.name}_kulisch{self.kulisch.width}_{self.out_fmt.name}"
+
+    @property
+    def latency(self) -> int:
+        return 0   # combinational
+
+
+AnyConfig = Union[MulConfig, MacConfig, ReadoutConfig]

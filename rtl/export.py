@@ -59,7 +59,11 @@ def tool_versions() -> dict[str, str]:
 
 def build_component(config):
     """The amaranth component a config describes (MulConfig, MacConfig, the FP helper's configs)."""
-    from rtl.config import MacConfig, MulConfig
+    from rtl.config import MacConfig, MulConfig, ReadoutConfig
+    if isinstance(config, ReadoutConfig):
+        from rtl.acc import KulischReadout
+        k = config.kulisch
+        return KulischReadout(k.width, k.lsb_exp, config.out_fmt)
     if isinstance(config, MulConfig):
         from rtl.mul import Multiplier
         return Multiplier(config)

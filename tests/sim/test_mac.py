@@ -49,3 +49,16 @@ def test_exported_verilog_lints(config, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     kinds = set(re.findall(r"%Warning-([A-Z]+)", r.stderr))
     assert "%Error" not in r.stderr and kinds <= KNOWN_LINT, (kinds - KNOWN_LINT, r.stderr[-2000:])
+
+
+READOUTS = [("int8", "fp16"), ("int8", "fp32"), ("float8_e4m3fn", "fp16"), ("float8_e4m3fn", "fp32"),
+            ("float8_e5m2", "bf16"), ("float4_e2m1fn", "fp16")]
+
+
+@pytest.mark.parametrize("pair", READOUTS, ids=lambda p: f"{p[0]}-{p[1]}")
+def test_kulisch_readout_matches_golden(pair, bench):
+    from rtl.config import ReadoutConfig
+    res = bench(ReadoutConfig(*pair), "sim.bench_acc")
+    assert res.tests == 1 and res.failed == 0
+    m = re.search(r"(\d+) vectors, 0 mismatches", res.log)
+    assert m and int(m.group(1)) >= 100_000, res.log
