@@ -30,6 +30,8 @@ def build(ctx: ReportContext) -> Section:
              f"random pairs and directed corner cases. **{n_pass} passed, {n_bad} failed "
              f"(a mismatch or a bench error, see detail), "
              f"{n_none} could not be run** (reason in the table).")
+    if ctx.quick:
+        intro += " *Quick mode: the benches are not run (tests and a first look); run without --quick.*"
     return Section(key="verification", title="Verification of the RTL against the golden numerics",
                    intro=intro,
                    tables=[Table("Verification result per design point", t,
