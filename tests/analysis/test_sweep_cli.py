@@ -1,0 +1,34 @@
+"""`hwdse sweep` bad input: one line on stderr, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.cli import main
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["--formats", "int9x"], "unknown format 'int9x'"),
+    (["--formats", "int8", "--units", "systolic"], "unit must be one of mac, dotN"),
+    (["--formats", "int8", "--pipeline", "one"], "--pipeline must be comma-separated integers, not 'one'"),
+    (["--formats", "int8", "--pipeline", "-1"], "pipeline_stages must be an integer >= 0, not -1"),
+    (["--formats", "int8", "--stages", "quality,magic"], "stages must be among quality, verify, synth, energy, not 'magic'"),
+    (["--formats", "int8", "--jobs", "0"], "--jobs must be a positive integer, not 0"),
+    (["--formats", "int8", "--scheduler", "8786"], "must be an address like tcp://HOST:PORT"),
+])
+def test_sweep_bad_input(tmp_path, capsys, argv, msg):
+    rc = main(["sweep", *argv, "--out", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c")])
+    err = capsys.readouterr().err
+    assert rc == 2 and msg in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_sweep_quality_only_writes_table(tmp_path, capsys):
+    rc = main(["sweep", "--formats", "int8,e5m2", "--acc", "kulisch", "--stages", "quality", "--quick",
+               "--jobs", "1", "--out", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c")])
+    assert rc == 0, capsys.readouterr().err
+    import pandas as pd
+    df = pd.read_csv(tmp_path / "o" / "sweep.csv")
+    assert list(df.point_id) == ["int8/kulisch/mac/p1/ge", "float8_e5m2/kulisch/mac/p1/ge"]
+    assert (df.sqnr_db > 20).all() and (df.dot_rel_err == 0).all()  # Kulisch: exact
