@@ -18,6 +18,8 @@ Public API
     KulischShape.of(fa, fb, guard_bits)             .width .lsb_exp .k .S_a .S_b
     MacConfig(in_fmt, acc, pipeline_stages=1, mutant=None)
                                                     .name .latency .mul .kulisch .acc_width
+    ReadoutConfig(in_fmt, out_fmt, guard_bits=12)   Kulisch register -> float (RNE), .kulisch
+    MUTANTS                                         deliberately wrong variants for the benches
 """
 
 from __future__ import annotations

@@ -54,8 +54,10 @@ class MpyStage(wiring.Component):
             cur = {k: getattr(mul.p, k) for k in _FIELDS}
         cur["valid"], cur["clear"] = self.valid_in, self.clear_in
         for s in range(cfg.pipeline_stages):
-            nxt = {k: Signal.like(v, name=f"pipe{s}_{k}") for k, v in cur.items()}
-            # control bits must reset (registers start at X); data registers need no reset
+            # valid/clear must reset (registers start at X); the product registers need no
+            # reset (nothing reads them while valid is low), which saves a mux per bit
+            nxt = {k: Signal.like(v, name=f"pipe{s}_{k}", reset_less=k not in ("valid", "clear"))
+                   for k, v in cur.items()}
             for k, v in cur.items():
                 m.d.sync += nxt[k].eq(v)
             cur = nxt
