@@ -180,3 +180,18 @@ def test_zero_heavy_operands_cost_less_energy_per_mac(cache):
     # a repeated request is answered from the content-hash cache with the same number
     again = energy.mac_energy("int8", "kulisch", "relu", n=512, cache_dir=cache, n_cal=400)
     assert again["pj_per_mac"] == z["pj_per_mac"]
+
+
+@pytest.mark.sim
+@pytest.mark.synth
+def test_report_section_quick_has_both_tables_with_sources(cache, tmp_path):
+    from analysis.section import ReportContext
+    from analysis.sections.energy import HOROWITZ, OURS, build
+    s = build(ReportContext(outdir=tmp_path, cache_dir=cache, quick=True))
+    assert s.failed is None
+    pj, cmp = s.tables[0].frame, s.tables[1].frame
+    assert (pj["gaussian_pj_per_mac"] > pj["relu_pj_per_mac"]).all()
+    assert f"{HOROWITZ} (energy_pj)" in cmp and f"{OURS} (energy_pj)" in cmp
+    cal = cmp.set_index("operation").loc["int8_mul"]
+    assert cal["calibrated_here"] and cal[f"{OURS} (energy_pj)"] == pytest.approx(0.2, rel=1e-3)
+    assert all(t.source for t in s.tables)

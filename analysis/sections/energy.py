@@ -1,0 +1,155 @@
+"""Report section: data-dependent energy per MAC from gate-level simulation, and Horowitz 2014."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.section import Figure, ReportContext, Section, Table
+
+OURS = "our gate-level simulation, calibrated once on the 8-bit multiply"
+HOROWITZ = "Horowitz 2014, 45 nm"
+
+
+def build(ctx: ReportContext) -> Section:
+    from hwmodel import energy as em
+    from sim import energy
+
+    quick = ctx.quick
+    n = 256 if quick else 4096            # MACs per (config, distribution)
+    n_cal = 400 if quick else 2000        # random vectors per reference operation
+    configs = energy.QUICK_CONFIGS if quick else energy.REPORT_CONFIGS
+    dists = ("gaussian", "relu") if quick else em.DISTRIBUTIONS
+    library = "ge"
+
+    df = energy.energy_table(configs, dists, n=n, library=library, seed=ctx.seed,
+                             cache_dir=ctx.cache_dir, jobs=ctx.jobs, n_cal=n_cal)
+    ops = ["int8_mul", "int8_add"] if quick else None
+    hz = energy.horowitz_comparison(library, ctx.cache_dir, n=n_cal, seed=ctx.seed, operations=ops)
+    k = float(hz["k_pj_per_toggle"].iloc[0])
+
+    ok = df[df["error"].isna()] if "error" in df else df
+    failed = df[df["error"].notna()] if "error" in df else df.iloc[0:0]
+    if ok.empty:
+        raise RuntimeError("no MAC configuration could be simulated: "
+                           + "; ".join(failed["error"].head(3)))
+    wide = ok.pivot_table(index=["config", "format", "acc"], columns="dist", values="pj_per_mac")
+    wide = wide[[d for d in dists if d in wide.columns]]
+    wide.columns = [f"{d}_pj_per_mac" for d in wide.columns]
+    area = ok.groupby("config")["area"].first()
+    wide = wide.reset_index()
+    wide.insert(3, "area_ge", wide["config"].map(area).round(1))
+    if "gaussian_pj_per_mac" in wide and "relu_pj_per_mac" in wide:
+        wide["relu_over_gaussian"] = wide["relu_pj_per_mac"] / wide["gaussian_pj_per_mac"]
+    wide = wide.round(4)
+
+    cmp = pd.DataFrame({
+        "operation": hz["operation"],
+        f"{HOROWITZ} (energy_pj)": hz["horowitz_pj"],
+        f"{OURS} (energy_pj)": hz["model_pj"].round(4),
+        "ours_over_horowitz": hz["model_over_horowitz"].round(3),
+        "calibrated_here": hz["calibrated"],
+        "area_ge": hz["area"].round(1),
+    })
+
+    src_ours = (f"{OURS}: Yosys ({ok['yosys_version'].iloc[0]}) + ABC onto rtl/lib/ge.lib, "
+                f"Verilator zero-delay simulation with per-cell toggle counts (SAIF), weighted by "
+                f"cell area in NAND2 gate equivalents; k = {k * 1000:.3f} fJ per GE toggle")
+    tables = [
+        Table(f"Energy per MAC (pJ) by operand distribution: {n} MACs per point, accumulator "
+              f"cleared every {energy.DOT_LENGTH} products, operands absmax-scaled and quantised "
+              f"with RNE", wide, src_ours),
+        Table(f"{OURS} beside {HOROWITZ} (8-bit multiply is the calibration point; every other "
+              f"row is a prediction, not fitted)", cmp,
+              f"{HOROWITZ}: M. Horowitz, ISSCC 2014 (hwmodel/data/horowitz_2014.csv); {src_ours}"),
+    ]
+    detail = ok[["config", "dist", "pj_per_mac", "toggles_per_mac", "zero_operand_fraction",
+                  "netlist_sha256"]].copy()
+    detail["pj_per_mac"] = detail["pj_per_mac"].round(4)
+    detail["toggles_per_mac"] = detail["toggles_per_mac"].round(1)
+    detail["zero_operand_fraction"] = detail["zero_operand_fraction"].round(3)
+    tables.append(Table("Per point: cell-output toggles per MAC and the fraction of operand codes "
+                        "that quantise to zero (why heavy tails and ReLU cost less in narrow "
+                        "formats)", detail, src_ours))
+    if not failed.empty:
+        tables.append(Table("Configurations that could not be simulated",
+                            failed[["format", "acc", "dist", "error"]], src_ours))
+
+    figures = []
+    try:
+        figures.append(_figure(ctx, wide, dists, src_ours))
+    except Exception:  # noqa: BLE001 - a missing plot must not lose the tables
+        pass
+
+    return Section(
+        key="energy", title="Energy per MAC: gate-level simulation",
+        intro=_intro(k, n),
+        tables=tables, figures=figures, notes=_notes(wide, hz))
+
+
+def _intro(k: float, n: int) -> str:
+    return (
+        "Each MAC unit (and each reference operation) is synthesised with Yosys onto the generic "
+        "NAND2-equivalent library, the mapped netlist is simulated with Verilator using cell models "
+        "generated from the library's Liberty functions, and every cell output's toggles are "
+        "counted. Energy = k x sum(cell area in GE x toggles). The single constant k is solved so "
+        "that our signed 8x8 multiplier under random operands costs Horowitz's 0.2 pJ (45 nm): "
+        f"k = {k * 1000:.3f} fJ per GE toggle, close to the 0.5 C V^2 of a 45 nm NAND2 with ~2 fF "
+        "at 0.9 V. Nothing else is fitted. Operands of each stream are drawn from a distribution "
+        "(Gaussian, Laplace, Student-t nu=3, ReLU'd Gaussian with ~50% zeros, uniform), scaled "
+        "per tensor so the largest magnitude maps to the format's maximum, and quantised with the "
+        "golden `encode` (RNE, saturating)."
+    )
+
+
+def _notes(wide: pd.DataFrame, hz: pd.DataFrame) -> str:
+    lines = []
+    if "relu_over_gaussian" in wide:
+        lo, hi = wide["relu_over_gaussian"].min(), wide["relu_over_gaussian"].max()
+        lines.append(f"- Data dependence: zero-heavy (ReLU) operands cost {lo:.0%}-{hi:.0%} of the "
+                     "Gaussian energy per MAC: a zero operand freezes the multiplier's partial "
+                     "products and the accumulator's carry chain.")
+    g = wide.set_index("config").get("gaussian_pj_per_mac")
+    if g is not None:
+        base = [c for c in g.index if c.startswith("mac_int8_kulisch")]
+        if base:
+            b = g[base[0]]
+            rel = ", ".join(f"{c}: {v / b:.2f}x" for c, v in g.items() if c != base[0])
+            lines.append(f"- Relative to INT8 with its Kulisch accumulator ({b:.3f} pJ/MAC, "
+                         f"Gaussian): {rel}.")
+    pred = hz[~hz["calibrated"]]
+    if not pred.empty:
+        r = pred.set_index("operation")["model_over_horowitz"]
+        lines.append("- Against Horowitz (no fitting beyond the 8-bit multiply): "
+                     + ", ".join(f"{op} {v:.2f}x" for op, v in r.items()) + ".")
+    lines.append(
+        "- Left out, and why the numbers are a lower bound on real silicon: glitches (zero-delay "
+        "simulation settles each net once per cycle; array multipliers and long carry chains "
+        "glitch, so wide multipliers are underestimated most), clock-tree and flip-flop clock-pin "
+        "energy (only Q toggles count), wire capacitance and leakage. The calibration absorbs these "
+        "on average for an 8-bit multiplier only.")
+    return "\n".join(lines)
+
+
+def _figure(ctx: ReportContext, wide: pd.DataFrame, dists, source: str) -> Figure:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    cols = [f"{d}_pj_per_mac" for d in dists if f"{d}_pj_per_mac" in wide]
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(wide) + 2), 4))
+    x = np.arange(len(wide))
+    w = 0.8 / max(1, len(cols))
+    for i, c in enumerate(cols):
+        ax.bar(x + i * w - 0.4 + w / 2, wide[c], w, label=c.replace("_pj_per_mac", ""))
+    ax.set_xticks(x)
+    ax.set_xticklabels([c.replace("mac_", "").replace("_p1", "") for c in wide["config"]],
+                       rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("energy per MAC (pJ, 45 nm-calibrated)")
+    ax.set_xlabel("MAC configuration (input format, accumulator)")
+    ax.legend(fontsize=8, title="operand distribution")
+    fig.tight_layout()
+    path = ctx.figure_dir / "energy_per_mac.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Figure("Energy per MAC by configuration and operand distribution", path, source)
