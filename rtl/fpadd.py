@@ -75,8 +75,8 @@ def leading_zeros(x) -> tuple:
     padded = Cat(Const(0, (1 << levels) - n), x)
 
     def rec(v, width):
-        if width == 1:
-            return Const(0, 0), ~v[0]
+        if width == 2:   # base case of two bits (a zero-width count would lint as [-1:0])
+            return ~v[1], ~(v[0] | v[1])
         half = width // 2
         c_hi, z_hi = rec(v[half:], half)
         c_lo, z_lo = rec(v[:half], half)
@@ -91,12 +91,15 @@ class FpAddRound(wiring.Component):
     """Combinational result = round_RNE_F(acc + product); see the module docstring for the contract.
 
     Parameters: acc_fmt (IEEE-style FloatFormat F), shape (rtl.config.ProductShape of the operand),
-    mutant (None or "fpacc_rtz").
+    mutant (None or "fpacc_rtz"), acc_zero (the `acc` input is ignored and taken as +0: a Kulisch
+    read-out rounding a fixed-point sum; the operand pre-normalisation is then left out, because it
+    only matters when a nonzero accumulator cancels against an unnormalised operand).
     Ports: acc In(F.bits), product In(rtl.mul.product_signature(shape)) (connect a Multiplier's
     `p` with wiring.connect), result Out(F.bits).
     """
 
-    def __init__(self, acc_fmt: FloatFormat, shape, mutant: str | None = None):
+    def __init__(self, acc_fmt: FloatFormat, shape, mutant: str | None = None,
+                 acc_zero: bool = False):
         self._MustUse__silence = True   # a rejected config is not an unused design
         self.fmt = check_acc_format(acc_fmt)
         if mutant not in MUTANTS:
@@ -104,6 +107,7 @@ class FpAddRound(wiring.Component):
         self._MustUse__silence = False
         self.shape = shape
         self.mutant = mutant
+        self.acc_zero = bool(acc_zero)
         super().__init__({
             "acc": In(acc_fmt.bits),
             "product": In(product_signature(shape)),   # flipped: members are inputs
@@ -128,7 +132,7 @@ class FpAddRound(wiring.Component):
         hi = max(shape.exp_max + W, F.emax + 1) + Wm + 2 + F.bias
         X = _signed_bits(lo, hi) + 1
 
-        acc, prod = self.acc, self.product
+        acc, prod = (Const(0, F.bits) if self.acc_zero else self.acc), self.product
 
         # -- unpack the accumulator ------------------------------------------------------------
         a_sign = acc[F.bits - 1]
@@ -146,12 +150,17 @@ class FpAddRound(wiring.Component):
         m.d.comb += a_T.eq(Mux(a_sub, 1, a_ef) - F.bias + 1)
 
         # -- normalise the operand (leading one to the top of its W bits) ----------------------
-        o_lz, o_allzero = leading_zeros(prod.sig)
-        o_zero = prod.zero | o_allzero
+        o_zero = Signal()
         o_sig = Signal(W)
-        m.d.comb += o_sig.eq((prod.sig << o_lz)[:W])
         o_T = Signal(signed(X))
-        m.d.comb += o_T.eq(prod.exp + W - o_lz)
+        if self.acc_zero:
+            # nothing to cancel against: the unnormalised operand is exact through the datapath
+            m.d.comb += [o_zero.eq(prod.zero | (prod.sig == 0)), o_sig.eq(prod.sig),
+                         o_T.eq(prod.exp + W)]
+        else:
+            o_lz, o_allzero = leading_zeros(prod.sig)
+            m.d.comb += [o_zero.eq(prod.zero | o_allzero), o_sig.eq((prod.sig << o_lz)[:W]),
+                         o_T.eq(prod.exp + W - o_lz)]
         o_sign = prod.sign
 
         # -- exponent compare and swap ---------------------------------------------------------

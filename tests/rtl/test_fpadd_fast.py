@@ -117,9 +117,9 @@ def vectors(F, shape, n_random: int, seed: int):
     return v
 
 
-def run_core(F, shape, vecs, mutant=None):
+def run_core(F, shape, vecs, mutant=None, acc_zero=False):
     """Drive FpAddRound with each vector; return the list of mismatches (vector, rtl, golden)."""
-    dut = FpAddRound(F, shape, mutant)
+    dut = FpAddRound(F, shape, mutant, acc_zero=acc_zero)
     bad = []
 
     async def bench(ctx):
@@ -148,6 +148,22 @@ def test_fpadd_matches_golden(key):
     bad = run_core(F, shape, vecs)
     assert not bad, (f"FpAddRound({F.name}, {shape}) seed {SEED}: {len(bad)} of {len(vecs)} vectors "
                      f"differ; first (acc, sign, exp, sig, nan, inf, zero), rtl, golden: "
+                     + "; ".join(f"{v} rtl={g:#x} golden={w:#x}" for v, g, w in bad[:3]))
+
+
+@pytest.mark.parametrize("acc, lsb, width", [("fp(e=5,m=2)", -16, 24), ("fp16", -18, 49),
+                                              ("bf16", -40, 40)])
+def test_fpadd_readout_mode_matches_golden(acc, lsb, width):
+    """acc_zero=True (Kulisch read-out): round a fixed-point sum on its own, one rounding."""
+    F = parse_format(acc)
+    shape = ProductShape.fixed(lsb, width)
+    vecs = [(0, *v[1:]) for v in vectors(F, shape, 500, SEED)]
+    rng = random.Random(SEED)
+    for _ in range(300):   # magnitudes spread over the whole register (not near an accumulator)
+        top = rng.randrange(1, width + 1)
+        vecs.append((0, rng.randrange(2), lsb, rng.randrange(1 << top), 0, 0, 0))
+    bad = run_core(F, shape, vecs, acc_zero=True)
+    assert not bad, (f"FpAddRound({F.name}, {shape}, acc_zero) seed {SEED}: {len(bad)} differ; "
                      + "; ".join(f"{v} rtl={g:#x} golden={w:#x}" for v, g, w in bad[:3]))
 
 
