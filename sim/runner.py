@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import fcntl
 import hashlib
 import importlib
 import json
@@ -238,22 +239,28 @@ def run_bench(config, bench_module: str, *, component=None, testcase=None, extra
         json.dumps([_BUILD_FORMAT, sim, args, TIMESCALE, text]).encode()).hexdigest()
     stamp = build_dir / "hwdse_build.sha256"
     product = build_dir / (name if sim == "verilator" else "sim.vvp")
-    rebuilt = not (stamp.exists() and stamp.read_text() == digest and product.exists())
 
     runner = get_runner(sim)
     t0 = time.perf_counter()
-    if rebuilt:
-        stamp.unlink(missing_ok=True)
-        src.write_text(text)
-        try:
-            runner.build(sources=[src], hdl_toplevel=name, build_dir=build_dir, build_args=args,
-                         timescale=TIMESCALE, always=True, log_file=build_dir / "build.log")
-        except (SystemExit, Exception) as exc:  # the runner raises SystemExit/CalledProcessError
-            log = build_dir / "build.log"
-            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise ToolFailed(f"{sim} build of {name} failed ({exc}); log: {log}\n{tail}") from None
-        stamp.write_text(digest)
-    else:
+    # One build per config directory at a time (pytest-xdist workers, a sweep and a benchmark may
+    # ask for the same config at once): the stamp check and the build happen under a file lock.
+    with open(build_dir / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        rebuilt = not (stamp.exists() and stamp.read_text() == digest and product.exists())
+        if rebuilt:
+            stamp.unlink(missing_ok=True)
+            src.write_text(text)
+            try:
+                runner.build(sources=[src], hdl_toplevel=name, build_dir=build_dir,
+                             build_args=args, timescale=TIMESCALE, always=True,
+                             log_file=build_dir / "build.log")
+            except (SystemExit, Exception) as exc:  # the runner raises SystemExit/CalledProcessError
+                log = build_dir / "build.log"
+                tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+                raise ToolFailed(f"{sim} build of {name} failed ({exc}); log: {log}\n{tail}") from None
+            stamp.write_text(digest)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    if not rebuilt:
         # the runner's test() needs what build() records; with a valid stamp it only sets state
         runner.hdl_toplevel = name
         runner.build_dir = build_dir
@@ -262,13 +269,16 @@ def run_bench(config, bench_module: str, *, component=None, testcase=None, extra
         runner._sources = []
         runner._verilog_sources = []
         runner._vhdl_sources = []
+        if sim == "icarus":
+            runner._create_cmd_file()
     build_s = time.perf_counter() - t0 if rebuilt else 0.0
 
     env = {ENV_VAR: config_to_json(config), "PYTHONPATH": os.environ["PYTHONPATH"]}
     env.update(extra_env or {})
-    results = build_dir / "results.xml"
-    results.unlink(missing_ok=True)
-    log_path = build_dir / "run.log"
+    # per-run result and log files: concurrent runs of one config must not read each other's
+    tag = f"{os.getpid()}_{time.time_ns()}"
+    results = build_dir / f"results_{tag}.xml"
+    log_path = build_dir / f"run_{tag}.log"
     t1 = time.perf_counter()
     try:
         runner.test(test_module=bench_module, hdl_toplevel=name, hdl_toplevel_lang="verilog",
@@ -284,6 +294,10 @@ def run_bench(config, bench_module: str, *, component=None, testcase=None, extra
     n, failures = _parse_results(results)
     res = BenchResult(name, sim, n, len(failures), results, build_s, run_s, rebuilt,
                       _log_lines(log_path))
+    if n and not failures:   # keep the files of failed runs for the reader; drop the rest
+        shutil.copyfile(log_path, build_dir / "run.log")
+        log_path.unlink(missing_ok=True)
+        results.unlink(missing_ok=True)
     if n == 0:
         raise BenchFailed(f"{bench_module} on {name}: no test ran (a bench that checks nothing "
                           f"fails); log: {log_path}")
