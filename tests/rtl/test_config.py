@@ -91,3 +91,22 @@ def test_unsupported_pairings_one_line(make, words):
 def test_config_json_round_trip(cfg):
     back = config_from_json(config_to_json(cfg))
     assert back == cfg and back.name == cfg.name
+
+
+def test_readout_config():
+    from rtl.config import ReadoutConfig
+    r = ReadoutConfig("e4m3", "fp16")
+    assert r.name == "kread_float8_e4m3fn_kulisch49_float16" and r.latency == 0
+    with pytest.raises(UnsupportedConfig, match="signed IEEE-style float"):
+        ReadoutConfig("e4m3", "e4m3")
+
+
+def test_kulisch_rejects_formats_without_zero():
+    # E8M0 (the MX scale) has no zero and no sign: nothing to accumulate exactly from 0
+    with pytest.raises(UnsupportedConfig, match="zero and subnormals"):
+        MacConfig("e8m0", "kulisch")
+
+
+def test_unsigned_int_kulisch_needs_a_sign_bit():
+    # uint8 x uint8 < 2^16 needs 17 signed bits: S = 9 per operand, 2S - 1 = 17
+    assert KulischShape.of(parse_format("uint8"), parse_format("uint8")).product_width == 17
