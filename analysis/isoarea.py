@@ -175,27 +175,29 @@ def workload_table(table: pd.DataFrame, bandwidth_gb_s: float,
     return pd.DataFrame(rows)
 
 
-def h100_reference(workloads: tuple[Workload, ...] = WORKLOADS) -> tuple[pd.DataFrame, str] | None:
-    """The same workloads on the H100 through hwmodel.roofline's committed data (INT8 and FP8 peaks,
-    measured where available); None when that model or its data is not available."""
+def h100_reference(workloads: tuple[Workload, ...] = WORKLOADS,
+                   schemes=("bf16", "int8", "fp8_e4m3")) -> tuple[pd.DataFrame, str] | None:
+    """The same workloads on the H100, for scale: hwmodel.roofline's shape-aware model fitted on
+    our H100 measurements (block_time x layers), per data-flow scheme, with the measured peak.
+    None when that model or its data is not available."""
     try:
         from hwmodel import roofline
-    except ImportError:
-        return None
-    fn = getattr(roofline, "h100_ceilings", None)
-    if fn is None:
-        return None
-    try:
-        ceilings = fn()  # {dtype: (peak_ops_s, bandwidth_bytes_per_s, source)}
+        from hwmodel.workloads import get_model
+        model = roofline.build_model()
+        ceilings = roofline.h100_ceilings()
     except Exception:  # noqa: BLE001 - the reference is optional beside our own numbers
         return None
     rows = []
-    sources = set()
-    for dtype, (peak, bw, source) in ceilings.items():
-        row = {"in_fmt": f"H100 {dtype}", "acc": "", "unit": "GPU", "peak_tops": peak / 1e12}
-        in_bytes = 1.0 if "8" in dtype else 2.0
+    for scheme in schemes:
+        if scheme not in roofline.SCHEMES:
+            continue
+        dtype = {"bf16": "bf16", "fp8_e4m3": "fp8_e4m3"}.get(scheme, "int8")
+        peak = ceilings.get(dtype, (float("nan"),))[0]
+        row = {"in_fmt": f"H100 {scheme}", "acc": "", "unit": "GPU", "peak_tops": peak / 1e12}
         for w in workloads:
-            row[f"{w.name} time_ms"] = 1e3 * workload_time_s(w, peak, bw, in_bytes)
+            t = roofline.block_time(model, w.model, w.tokens, w.context, w.phase, scheme)["total_s"]
+            row[f"{w.name} time_ms"] = 1e3 * float(t) * get_model(w.model).layers
         rows.append(row)
-        sources.add(source)
-    return pd.DataFrame(rows), "; ".join(sorted(sources))
+    src = (f"{model.source}: shape-aware roofline fitted on our H100 measurements (hwmodel.roofline."
+           f"block_time x layers; peak = best measured GEMM throughput per dtype)")
+    return pd.DataFrame(rows), src

@@ -38,6 +38,10 @@ def build(ctx: ReportContext, iso=None) -> Section:
     if h100 is not None:
         ref, ref_src = h100
         tables.append(Table("The same workloads on the H100 (for scale)", ref, ref_src))
+        notes = ("The iso-area designs are an idealised roofline (every MAC busy, no kernel launches, "
+                 "compute and memory fully overlapped); the H100 rows come from a model fitted to real "
+                 "kernel timings, launch overheads and tile quantisation included. Compare orders of "
+                 "magnitude and the ranking of formats, not absolute ratios.")
     else:
         notes = ("The H100 reference row needs hwmodel.roofline's committed measurements, which are "
                  "not available in this checkout; the GPU section shows the measured H100 figures.")
