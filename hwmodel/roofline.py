@@ -33,9 +33,11 @@ Pure numpy/pandas; reads hwmodel/data/gpu/ (our H100 measurement) by default.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import zlib
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -393,11 +395,9 @@ def _build_model_cached(path: str, gpu: str) -> GpuModel:
     if unknown:
         raise DataError(f"GPU measurement CSV {path!r}: kernel must be one of "
                         f"{', '.join(KERNELS)}, not {unknown[0]!r}")
-    fits = {}
-    for k in KERNELS:
-        rows = df[(df["kernel"] == k) & (df["split"] == "fit")]
-        if len(rows):
-            fits[k] = fit_kernel(rows, k, sm)
+    fits = _load_fit_cache(Path(path), df, sm)
+    if fits is None:
+        fits = fit_all(df, sm)
     copy_bw = float(meas.copy["bytes_per_s"].max()) if meas.copy is not None and \
         "bytes_per_s" in meas.copy else spec.memory_bytes_per_s
     qf, ef = {}, {}
@@ -408,6 +408,60 @@ def _build_model_cached(path: str, gpu: str) -> GpuModel:
         e = meas.elementwise.assign(bytes=meas.elementwise["bytes_per_s"] * meas.elementwise["time_s"])
         ef = {k: _fit_stream(g) for k, g in e.groupby("kernel")}
     return GpuModel(fits, sm, copy_bw, qf, ef, spec, meas.source, df)
+
+
+# Bump when the model or the fitting changes: a committed fit.json of another version is ignored.
+FIT_VERSION = "2"
+FIT_CACHE = "fit.json"
+
+
+def fit_all(df: pd.DataFrame, sm_count: int, kernels=None) -> dict:
+    """KernelFit per kernel, each fitted on its fitting-split rows only."""
+    fits = {}
+    for k in kernels or KERNELS:
+        rows = df[(df["kernel"] == k) & (df["split"] == "fit")]
+        if len(rows):
+            fits[k] = fit_kernel(rows, k, sm_count)
+    return fits
+
+
+def _fit_key(df: pd.DataFrame, sm_count: int) -> str:
+    cols = df[["kernel", "M", "N", "K", "time_s"]].to_csv(index=False, float_format="%.9g")
+    return hashlib.sha256(f"{FIT_VERSION}|{sm_count}|{cols}".encode()).hexdigest()
+
+
+def _load_fit_cache(path: Path, df: pd.DataFrame, sm_count: int) -> dict | None:
+    """Fits stored beside the data (written by `hwdse roofline --refit`), when they were made
+    from exactly these rows by this FIT_VERSION; None otherwise (then the caller fits)."""
+    folder = path if path.is_dir() else path.parent
+    f = folder / FIT_CACHE
+    if not f.is_file():
+        return None
+    try:
+        doc = json.loads(f.read_text())
+    except json.JSONDecodeError:
+        return None
+    if doc.get("key") != _fit_key(df, sm_count):
+        return None
+    return {k: KernelFit(**v) for k, v in doc["fits"].items()}
+
+
+def write_fit_cache(source: str | Path | None = None) -> Path:
+    """Fit afresh and store the parameters beside the measurement data (fit.json)."""
+    path = gpudata.DEFAULT_MEASUREMENTS if source in (None, "", "h100-sxm", "h100") else Path(source)
+    meas = gpudata.load_measurements(path)
+    sm = meas.sm_count or gpudata.gpu_spec().sm_count
+    df = add_split(meas.gemm)
+    fits = fit_all(df, sm)
+    folder = path if path.is_dir() else path.parent
+    doc = {"key": _fit_key(df, sm), "fit_version": FIT_VERSION,
+           "note": "cache of hwmodel.roofline.fit_all on this folder's gemm.csv (fitting split); "
+                   "regenerate with `hwdse roofline --refit`",
+           "fits": {k: {kk: (float(vv) if isinstance(vv, (float, np.floating)) else vv)
+                        for kk, vv in asdict(v).items()} for k, v in fits.items()}}
+    (folder / FIT_CACHE).write_text(json.dumps(doc, indent=1))
+    _build_model_cached.cache_clear()
+    return folder / FIT_CACHE
 
 
 def validate(model: GpuModel) -> pd.DataFrame:
