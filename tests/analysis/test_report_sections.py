@@ -36,6 +36,9 @@ def _frame():
 @pytest.fixture
 def ctx(tmp_path, monkeypatch):
     monkeypatch.setattr(sweep, "report_sweep", lambda ctx, spec=None: _frame())
+    # The H100 model fit takes seconds; test_h100_reference covers it.
+    from analysis import isoarea
+    monkeypatch.setattr(isoarea, "h100_reference", lambda *a, **k: None)
     return ReportContext(outdir=tmp_path, cache_dir=tmp_path / "c", quick=True)
 
 
@@ -69,3 +72,18 @@ def test_pareto_section_names_the_front(ctx):
     fp32 = first[first["acc"] == "fp32"]
     assert set(fp32["in_fmt"]) == {"int8", "float8_e4m3fn"}  # cheaper vs more accurate
     assert len(s.figures) == 4 and all(f.path.exists() for f in s.figures)
+
+
+@pytest.mark.slow
+def test_h100_reference():
+    from analysis import isoarea
+    res = isoarea.h100_reference()
+    if res is None:
+        pytest.skip("hwmodel.roofline or its H100 data is not available")
+    ref, src = res
+    assert list(ref["in_fmt"]) == ["H100 bf16", "H100 int8", "H100 fp8_e4m3"]
+    times = ref[[c for c in ref.columns if c.endswith("time_ms")]]
+    assert (times > 0).all().all() and "H100" in src
+    # LLaMA-2-7B decode moves >= 6.7e9 bytes of 8-bit weights per step: at most ~3.35 TB/s.
+    assert (ref.set_index("in_fmt").loc["H100 int8", "LLaMA-2-7B decode (batch 1, context 2048) time_ms"]
+            > 6.4e9 / 3.35e12 * 1e3)
