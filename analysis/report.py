@@ -362,7 +362,8 @@ def table_html(frame: pd.DataFrame, table_id: str) -> str:
         cells = []
         for v in row:
             key = _sort_key(v)
-            attr = f' data-sort="{key}"' if key is not None else ""
+            # numeric cells sort by value and align right; text aligns left and may wrap
+            attr = f' data-sort="{key}"' if key is not None else ' class="text"'
             cells.append(f"<td{attr}>{html.escape(_fmt_cell(v))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead>'
@@ -375,7 +376,8 @@ padding:0 1em;color:#1a1a1a;line-height:1.45}
 h1{border-bottom:2px solid #333}h2{border-bottom:1px solid #bbb;margin-top:2em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em;display:block;overflow-x:auto}
 th,td{border:1px solid #ccc;padding:.25em .55em;text-align:right;white-space:nowrap}
-th{background:#f0f0f0;cursor:pointer;user-select:none}th.asc::after{content:" \\25B2"}
+th{background:#f0f0f0;cursor:pointer;user-select:none}
+td.text{text-align:left;white-space:normal;min-width:4em;max-width:36em}th.asc::after{content:" \\25B2"}
 th.desc::after{content:" \\25BC"}td:first-child,th:first-child{text-align:left}
 .source{color:#555;font-size:.85em;font-style:italic;margin-top:0}
 .caption{font-weight:600;margin-bottom:.2em}
