@@ -1,0 +1,113 @@
+"""`hwdse roofline` and `hwdse gpu-bench` on a machine without a GPU."""
+
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from hwmodel import gpudata
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_gemm_prediction_prints_time_and_attainable_ops(capsys):
+    code, out, _ = run(capsys, "roofline", "--gemm", "4096x4096x4096", "--dtype", "int8")
+    assert code == 0
+    assert "triton_int8" in out and "predicted_us" in out and "attainable_tops" in out
+    # the committed measurement of this shape is shown beside the prediction
+    row = [l for l in out.splitlines() if l.strip().startswith("triton_int8")][0].split()
+    predicted, tops, measured = float(row[2]), float(row[3]), float(row[5])
+    assert tops == pytest.approx(2 * 4096**3 / (predicted * 1e-6) / 1e12, rel=0.01)
+    assert predicted == pytest.approx(measured, rel=0.15)
+
+
+def test_validate_prints_the_held_out_table(capsys):
+    code, out, _ = run(capsys, "roofline", "--validate")
+    assert code == 0
+    for k in ("cublas_bf16", "triton_int8_blk1x128", "cublas_fp8_e5m2"):
+        assert k in out
+    assert "median_err_pct" in out and "datasheet_median_err_pct" in out
+
+
+def test_block_and_whatif(capsys):
+    code, out, _ = run(capsys, "roofline", "--block", "gpt2-xl", "--tokens", "512",
+                       "--scheme", "all")
+    assert code == 0 and "int8_blk32" in out and "speedup_vs_bf16" in out
+    code, out, _ = run(capsys, "roofline", "--whatif", "2")
+    assert code == 0 and "int4 speedup" in out and "jetfire_block_h4096" in out
+
+
+def test_roofline_from_a_user_csv(tmp_path, capsys):
+    d = gpudata.load_measurements().gemm
+    d = d[d["kernel"] == "cublas_bf16"][["dtype", "kernel", "M", "N", "K", "time_s"]]
+    p = tmp_path / "mine.csv"
+    d.to_csv(p, index=False)
+    code, out, _ = run(capsys, "roofline", "--gpu", str(p), "--gemm", "2048x2048x2048",
+                       "--dtype", "bf16")
+    assert code == 0 and "cublas_bf16" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--gemm", "0x4096x4096"], "three positive integers"),
+    (["--gemm=-1x4096x4096"], "three positive integers"),
+    (["--gemm", "64x64x64", "--dtype", "int3"], "dtype must be one of"),
+    (["--gpu", "no/such.csv", "--validate"], "--gpu must be h100-sxm"),
+    (["--block", "gpt5"], "model must be one of"),
+    (["--block", "bert-base", "--scheme", "int2"], "--scheme must be one of"),
+    ([], "roofline needs one of"),
+])
+def test_bad_input_exits_2_with_one_line(capsys, argv, message):
+    code, _, err = run(capsys, "roofline", *argv)
+    assert code == 2
+    assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d.drop(columns=["time_s"]), "missing time_s"),
+    (lambda d: d.rename(columns={"time_s": "time_ms"}), "foreign units"),
+])
+def test_bad_csv_exits_2(tmp_path, capsys, mutate, message):
+    d = gpudata.load_measurements().gemm.head(20)
+    p = tmp_path / "bad.csv"
+    mutate(d).to_csv(p, index=False)
+    code, _, err = run(capsys, "roofline", "--gpu", str(p), "--validate")
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_gpu_bench_without_cuda_exits_2(capsys, tmp_path):
+    try:
+        import torch
+        if torch.cuda.is_available():
+            pytest.skip("a CUDA GPU is present")
+    except ImportError:
+        pass
+    code, _, err = run(capsys, "gpu-bench", "--shapes", "smoke", "--out", str(tmp_path))
+    assert code == 2
+    assert "gpu-bench needs" in err and err.count("\n") == 1
+
+
+def test_gpu_bench_rejects_unknown_parts_and_kernels(capsys, tmp_path):
+    code, _, err = run(capsys, "gpu-bench", "--parts", "gemm,fft", "--out", str(tmp_path))
+    assert code == 2 and "--parts must be a comma list" in err
+    code, _, err = run(capsys, "gpu-bench", "--kernels", "cutlass_int4", "--out", str(tmp_path))
+    assert code == 2 and "--kernels must be a comma list" in err
+
+
+def test_gpu_bench_shape_sets():
+    from analysis.commands.gpu_bench import select_shapes
+    from hwmodel.workloads import MODELS, SQUARE_SIZES, TOKEN_COUNTS
+    every = select_shapes("all")
+    assert len(every) == len({(m, n, k) for m, n, k, _ in every})       # no duplicates
+    squares = select_shapes("square")
+    assert [s[0] for s in squares] == list(SQUARE_SIZES)
+    # every model's four linear layers at every token count are measured
+    shapes = {(m, n, k) for m, n, k, _ in every}
+    for model in MODELS.values():
+        for _, n, k in model.linear_layers():
+            for t in TOKEN_COUNTS:
+                assert (t, n, k) in shapes
+    # LLaMA-2-7B's gated MLP up projection is one fused GEMM of N = 2 x 11008
+    assert (2048, 22016, 4096) in shapes
