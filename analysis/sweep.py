@@ -265,7 +265,7 @@ def run_sweep(points: Sequence[DesignPoint] | SweepSpec, evaluator: Evaluator | 
         points = points.points()
     points = list(points)
     if evaluator is None:
-        evaluator = default_evaluator
+        evaluator = ChainEvaluator(cache_dir=cache_dir)
     if not isinstance(jobs, int) or jobs < 1:
         raise UnsupportedConfig(f"jobs must be a positive integer, not {jobs!r}")
     store = ResultStore(cache_dir)
@@ -473,6 +473,25 @@ class FakeEvaluator:
 STAGES = ("quality", "verify", "synth", "energy")
 
 
+# Source trees whose content decides a chain result (the analysis layer only assembles them).
+_FINGERPRINT_GLOBS = ("hwmodel/*.py", "hwmodel/data/**/*", "rtl/*.py", "rtl/lib/*", "sim/*.py")
+
+
+def code_fingerprint() -> str:
+    """SHA-256 (16 hex digits) over the files of hwmodel/, rtl/ and sim/ the chain runs."""
+    if not hasattr(code_fingerprint, "_value"):
+        root = Path(__file__).resolve().parents[1]
+        h = hashlib.sha256()
+        files = sorted({p for g in _FINGERPRINT_GLOBS for p in root.glob(g) if p.is_file()})
+        for p in files:
+            if "__pycache__" in p.parts:
+                continue
+            h.update(str(p.relative_to(root)).encode() + b"\0")
+            h.update(p.read_bytes())
+        code_fingerprint._value = h.hexdigest()[:16]
+    return code_fingerprint._value
+
+
 class ChainEvaluator:
     """Evaluate a point through the other layers: numerics quality (hwmodel), verification by
     the cocotb bench (sim.runner), area/delay by Yosys (rtl.synth), energy by gate-level toggle
@@ -489,7 +508,9 @@ class ChainEvaluator:
         self.stages = tuple(stages)
         # Where synthesis and energy keep their own caches; not part of the result's identity.
         self.cache_dir = str(cache_dir) if cache_dir is not None else None
-        self.cache_id = f"chain-evaluator-v2:{'+'.join(self.stages)}"
+        # The code behind the numbers is part of a result's identity: a change to the RTL
+        # generators, benches, golden model or flows must not be answered from an old entry.
+        self.cache_id = f"chain-evaluator-v2:{'+'.join(self.stages)}:{code_fingerprint()}"
 
     def __call__(self, point: DesignPoint, seed: int, quick: bool) -> dict:
         out: dict[str, Any] = {}
@@ -518,8 +539,6 @@ class ChainEvaluator:
     def __setstate__(self, state):
         self.__dict__.update(state)
 
-
-default_evaluator = ChainEvaluator()
 
 
 def _parse_unit_parts(unit: str) -> tuple[str, int, int]:

@@ -161,3 +161,14 @@ def test_killed_local_worker_costs_no_result(tmp_path):
     df = sweep.run_sweep(SPEC, ev, cache_dir=tmp_path / "c", progress=False, jobs=2)
     assert marker.exists(), "no worker was killed: the test proved nothing"
     assert len(df) == 12 and (df.status == "ok").all(), df[["point_id", "status", "reason"]]
+
+
+def test_chain_cache_id_follows_the_code(tmp_path, monkeypatch):
+    """A change to the code behind the numbers (rtl/, sim/, hwmodel/) must change the cache key."""
+    a = sweep.ChainEvaluator(["quality"]).cache_id
+    monkeypatch.setattr(sweep.code_fingerprint, "_value", "0" * 16)
+    b = sweep.ChainEvaluator(["quality"]).cache_id
+    assert a != b and b.endswith(":" + "0" * 16)
+    p = DesignPoint.make("int8", "fp32")
+    assert sweep.point_key(p, sweep.ChainEvaluator(["quality"]), 0, False) != \
+        sweep.point_key(p, sweep.ChainEvaluator(["quality", "synth"]), 0, False)
