@@ -111,3 +111,15 @@ def test_gpu_bench_shape_sets():
                 assert (t, n, k) in shapes
     # LLaMA-2-7B's gated MLP up projection is one fused GEMM of N = 2 x 11008
     assert (2048, 22016, 4096) in shapes
+
+
+def test_gpu_report_section_builds_from_committed_data(tmp_path):
+    from analysis.section import ReportContext
+    from analysis.sections import gpu
+    s = gpu.build(ReportContext(outdir=tmp_path, cache_dir=tmp_path / "cache", quick=True))
+    assert s.failed is None and s.key == "gpu"
+    assert s.figures and s.figures[0].path.is_file() and s.figures[0].path.stat().st_size > 10_000
+    captions = " ".join(t.caption for t in s.tables)
+    assert "ceilings" in captions and "throughput" in captions
+    for t in s.tables:
+        assert t.source and not t.frame.empty
