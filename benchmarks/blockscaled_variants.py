@@ -1,0 +1,57 @@
+"""Per-block-scaled INT8 GEMM variants at large squares on a CUDA GPU: prints TOPS per variant.
+
+Variants: activation scales stored row-major (M, K/128) or column-major (MN-major, as DeepGEMM
+stores them: one kernel step's scales are contiguous), each over the tuned tile candidates;
+cuBLAS BF16 and our plain Triton INT8 GEMM as baselines. Every variant is checked against float64
+first. Run on the GPU machine: python3 benchmarks/blockscaled_variants.py
+"""
+
+import sys
+
+import torch
+import triton
+
+sys.path.insert(0, ".")
+from analysis.gpubench import kernels as kk  # noqa: E402
+
+
+def tops(ms, n):
+    return 2 * n**3 / (ms * 1e-3) / 1e12
+
+
+def main(sizes=(4096, 8192, 16384)):
+    g = torch.Generator(device="cuda")
+    g.manual_seed(0)
+    for n in sizes:
+        x = torch.randn((n, n), generator=g, device="cuda").bfloat16()
+        w = torch.randn((n, n), generator=g, device="cuda").bfloat16()
+        bf = triton.testing.do_bench(lambda: x @ w.t(), return_mode="median")
+        qa, sa = kk.quantize_blocks(x, 1, 128)
+        qw, sw = kk.quantize_blocks(w, 128, 128)
+        c32 = torch.empty((n, n), dtype=torch.int32, device="cuda")
+        i8 = triton.testing.do_bench(lambda: kk.int8_gemm(qa, qw, c32, config=(128, 256, 128, 8, 8, 3)),
+                                     return_mode="median")
+        print(f"{n}^3: cuBLAS bf16 {tops(bf, n):.0f} TOPS; triton int8 {tops(i8, n):.0f}", flush=True)
+        rows = torch.randperm(n, generator=g, device="cuda")[:64]
+        ref = kk.blockscaled_gemm_ref(qa, sa, qw, sw, 1, 128, 128, rows=rows)
+        sa_col = sa.t().contiguous().t()      # same values, MN-major storage
+        for name, s in (("row-major scales", sa), ("col-major scales", sa_col)):
+            for cfg in kk.BLOCKSCALED_CONFIGS["large"]:
+                c = torch.full((n, n), float("nan"), dtype=torch.bfloat16, device="cuda")
+                try:
+                    kk.blockscaled_int8_gemm(qa, s, qw, sw, 1, 128, 128, c=c, config=cfg)
+                    torch.cuda.synchronize()
+                except Exception as exc:  # a config the compiler rejects
+                    print(f"  {name} {cfg}: failed {type(exc).__name__}")
+                    continue
+                err = ((c[rows].double() - ref).norm() / ref.norm()).item()
+                ok = err < 1e-2 and not torch.isnan(c).any().item()
+                ms = triton.testing.do_bench(
+                    lambda: kk.blockscaled_int8_gemm(qa, s, qw, sw, 1, 128, 128, c=c, config=cfg),
+                    return_mode="median")
+                print(f"  {name} {cfg}: {tops(ms, n):.0f} TOPS = {bf / ms:.2f}x bf16, "
+                      f"rel_err {err:.1e} {'ok' if ok else 'FAIL'}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
