@@ -37,7 +37,7 @@ from hwmodel.formats import FloatFormat, IntFormat, parse_format
 from sim.gatelevel import GateSim, LibCell, read_liberty
 
 # Bump when the simulation or the energy arithmetic changes: it is part of every cache key.
-FLOW_VERSION = "energy-2"
+FLOW_VERSION = "energy-3"
 # Bump when sim/gatelevel.py's cell models, harness or Verilator flags change.
 GATESIM_VERSION = "gatesim-1"
 DEFAULT_CACHE = default_cache_dir()
@@ -450,17 +450,39 @@ def horowitz_comparison(library: str = "ge", cache_dir: Path = DEFAULT_CACHE, n:
 # MAC units under operand distributions
 # ----------------------------------------------------------------------------------------------
 
+def _nonfinite(cfg, outputs) -> float | None:
+    """Fraction of cycles whose float accumulator holds inf/NaN (None for int/Kulisch)."""
+    if cfg.acc.kind != "float" or "acc_out" not in outputs:
+        return None
+    F = cfg.acc.fmt
+    e = (outputs["acc_out"] >> np.uint64(F.man_bits)) & np.uint64((1 << F.exp_bits) - 1)
+    return float(np.mean(e == (1 << F.exp_bits) - 1))
+
+
 DOT_LENGTH = 256   # products per accumulation between clears (one output of a GEMM with K = 256)
 
 
-def operand_codes(fmt, dist: str, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n codes of `fmt` drawn from `dist` (hwmodel.energy.sample), absmax-scaled per tensor to the
-    format's largest finite value and quantised with hwmodel.numerics.encode (RNE, saturating)."""
+def operand_codes(fmt, dist: str, n: int, rng: np.random.Generator, amax: float | None = None) -> np.ndarray:
+    """n codes of `fmt` drawn from `dist` (hwmodel.energy.sample), absmax-scaled per tensor to
+    `amax` (default: the format's largest finite value) and quantised with hwmodel.numerics.encode
+    (RNE, saturating)."""
     from hwmodel.numerics import encode
     f = parse_format(fmt) if isinstance(fmt, str) else fmt
     x = emodel.sample(dist, n, rng)
     top = f.max_normal if isinstance(f, FloatFormat) else f.max_value
+    top = min(top, amax) if amax else top
     return np.asarray(encode(f, emodel.scale_to_format(x, top), saturate=True), dtype=np.uint64)
+
+
+def operand_amax(cfg, dot_length: int) -> float:
+    """Largest operand magnitude for a MAC stream: the format's maximum, lowered for a float
+    accumulator so that dot_length products of that size cannot overflow it (an overflowed
+    accumulator sticks at inf and stops toggling, which would fake a low energy)."""
+    f = cfg.mul.fmt_a
+    top = f.max_normal if isinstance(f, FloatFormat) else f.max_value
+    if cfg.acc.kind == "float":
+        top = min(top, float(np.sqrt(cfg.acc.fmt.max_normal / dot_length)))
+    return top
 
 
 def mac_energy(in_fmt, acc, dist: str = "gaussian", n: int = 4096, library: str = "ge",
@@ -488,7 +510,8 @@ def mac_energy(in_fmt, acc, dist: str = "gaussian", n: int = 4096, library: str 
     hit = _cache(cache_dir).get(key)
     if hit is None:
         rng = np.random.default_rng(seed)
-        a, b = operand_codes(f, d, n, rng), operand_codes(f, d, n, rng)
+        amax = operand_amax(cfg, dot_length)
+        a, b = operand_codes(f, d, n, rng, amax), operand_codes(f, d, n, rng, amax)
         clear = (np.arange(n) % dot_length == 0).astype(np.uint64)
         res = simulate(netlist, {"a": a, "b": b, "valid_in": np.ones(n, np.uint64), "clear": clear},
                        cache_dir)
@@ -498,6 +521,7 @@ def mac_energy(in_fmt, acc, dist: str = "gaussian", n: int = 4096, library: str 
                "toggles_per_mac": float(res.toggles["toggles"].sum()) / n,
                "cells": int(res.toggles["instances"].sum()),
                "zero_operand_fraction": float(np.mean((a & np.uint64((1 << (f.bits - 1)) - 1)) == 0)),
+               "operand_amax": amax, "acc_nonfinite_fraction": _nonfinite(cfg, res.outputs),
                "sim_time_s": res.sim_time_s}
         _cache(cache_dir).put(key, hit)
     out = {"format": f.name, "acc": cfg.acc_name, "config": cfg.name, "dist": d, "n": n,

@@ -63,7 +63,7 @@ def build(ctx: ReportContext) -> Section:
               f"{HOROWITZ}: M. Horowitz, ISSCC 2014 (hwmodel/data/horowitz_2014.csv); {src_ours}"),
     ]
     detail = ok[["config", "dist", "pj_per_mac", "toggles_per_mac", "zero_operand_fraction",
-                  "netlist_sha256"]].copy()
+                  "operand_amax", "acc_nonfinite_fraction", "netlist_sha256"]].copy()
     detail["pj_per_mac"] = detail["pj_per_mac"].round(4)
     detail["toggles_per_mac"] = detail["toggles_per_mac"].round(1)
     detail["zero_operand_fraction"] = detail["zero_operand_fraction"].round(3)
@@ -96,8 +96,9 @@ def _intro(k: float, n: int) -> str:
         f"k = {k * 1000:.3f} fJ per GE toggle, close to the 0.5 C V^2 of a 45 nm NAND2 with ~2 fF "
         "at 0.9 V. Nothing else is fitted. Operands of each stream are drawn from a distribution "
         "(Gaussian, Laplace, Student-t nu=3, ReLU'd Gaussian with ~50% zeros, uniform), scaled "
-        "per tensor so the largest magnitude maps to the format's maximum, and quantised with the "
-        "golden `encode` (RNE, saturating)."
+        "per tensor so the largest magnitude maps to the format's maximum (for a float "
+        "accumulator at most sqrt(acc max / 256), so that a 256-product sum cannot overflow it "
+        "and freeze at inf), and quantised with the golden `encode` (RNE, saturating)."
     )
 
 
