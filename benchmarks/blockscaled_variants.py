@@ -19,7 +19,7 @@ def tops(ms, n):
     return 2 * n**3 / (ms * 1e-3) / 1e12
 
 
-def main(sizes=(4096, 8192, 16384)):
+def main(sizes=(4096, 8192, 16384), layouts=("row", "col")):
     g = torch.Generator(device="cuda")
     g.manual_seed(0)
     for n in sizes:
@@ -35,7 +35,8 @@ def main(sizes=(4096, 8192, 16384)):
         rows = torch.randperm(n, generator=g, device="cuda")[:64]
         ref = kk.blockscaled_gemm_ref(qa, sa, qw, sw, 1, 128, 128, rows=rows)
         sa_col = sa.t().contiguous().t()      # same values, MN-major storage
-        for name, s in (("row-major scales", sa), ("col-major scales", sa_col)):
+        variants = {"row": ("row-major scales", sa), "col": ("col-major scales", sa_col)}
+        for name, s in (variants[v] for v in layouts):
             for cfg in kk.BLOCKSCALED_CONFIGS["large"]:
                 c = torch.full((n, n), float("nan"), dtype=torch.bfloat16, device="cuda")
                 try:
@@ -54,4 +55,9 @@ def main(sizes=(4096, 8192, 16384)):
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--sizes", default="4096,8192,16384")
+    p.add_argument("--layouts", default="row,col")
+    a = p.parse_args()
+    main(tuple(int(x) for x in a.sizes.split(",")), tuple(a.layouts.split(",")))

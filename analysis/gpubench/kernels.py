@@ -234,6 +234,73 @@ def _blockscaled_int8_gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
              mask=(offs_cm[:, None] < M) & (offs_cn[None, :] < N))
 
 
+@triton.jit
+def _i32_to_f32_exact(part):
+    # int32 -> float32 without I2F (see _blockscaled_int8_gemm_kernel): exact for |part| < 2^22
+    return (part + 0x4B400000).to(tl.float32, bitcast=True) - 12582912.0
+
+
+@triton.jit
+def _blockscaled_int8_gemm_pipe_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
+                                       stride_am, stride_ak, stride_bn, stride_bk,
+                                       stride_cm, stride_cn, stride_sam, stride_sak,
+                                       stride_sbn, stride_sbk,
+                                       QA_M: tl.constexpr, QB_N: tl.constexpr,
+                                       BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+                                       BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
+                                       EVEN_K: tl.constexpr, SCALAR_SB: tl.constexpr):
+    """Same contract as _blockscaled_int8_gemm_kernel, software-pipelined by hand: the tensor-core
+    product of K block k is issued before the CUDA-core dequantisation of block k-1, so that the
+    two can overlap (the product's first use is one iteration later)."""
+    pid_m, pid_n = _tile_ids(M, N, BLOCK_M, BLOCK_N, GROUP_M)
+    offs_am = (pid_m * BLOCK_M + tl.arange(0, BLOCK_M)) % M
+    offs_bn = (pid_n * BLOCK_N + tl.arange(0, BLOCK_N)) % N
+    offs_k = tl.arange(0, BLOCK_K)
+    a_ptrs = a_ptr + offs_am[:, None] * stride_am + offs_k[None, :] * stride_ak
+    b_ptrs = b_ptr + offs_k[:, None] * stride_bk + offs_bn[None, :] * stride_bn
+    sa_ptrs = sa_ptr + (offs_am // QA_M) * stride_sam
+    if SCALAR_SB:
+        sb_ptrs = sb_ptr + ((pid_n * BLOCK_N) // QB_N) * stride_sbn
+    else:
+        sb_ptrs = sb_ptr + (offs_bn // QB_N) * stride_sbn
+    nk = tl.cdiv(K, BLOCK_K)
+    if EVEN_K:
+        a = tl.load(a_ptrs)
+        b = tl.load(b_ptrs)
+    else:
+        a = tl.load(a_ptrs, mask=offs_k[None, :] < K, other=0)
+        b = tl.load(b_ptrs, mask=offs_k[:, None] < K, other=0)
+    part = tl.dot(a, b, out_dtype=tl.int32)
+    sa = tl.load(sa_ptrs)
+    sb = tl.load(sb_ptrs)
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
+    for k in range(1, nk):
+        if EVEN_K:
+            a = tl.load(a_ptrs + k * BLOCK_K * stride_ak)
+            b = tl.load(b_ptrs + k * BLOCK_K * stride_bk)
+        else:
+            k_left = K - k * BLOCK_K
+            a = tl.load(a_ptrs + k * BLOCK_K * stride_ak, mask=offs_k[None, :] < k_left, other=0)
+            b = tl.load(b_ptrs + k * BLOCK_K * stride_bk, mask=offs_k[:, None] < k_left, other=0)
+        nxt = tl.dot(a, b, out_dtype=tl.int32)
+        if SCALAR_SB:
+            acc += _i32_to_f32_exact(part) * (sa * sb)[:, None]
+        else:
+            acc += _i32_to_f32_exact(part) * (sa[:, None] * sb[None, :])
+        part = nxt
+        sa = tl.load(sa_ptrs + k * stride_sak)
+        sb = tl.load(sb_ptrs + k * stride_sbk)
+    if SCALAR_SB:
+        acc += _i32_to_f32_exact(part) * (sa * sb)[:, None]
+    else:
+        acc += _i32_to_f32_exact(part) * (sa[:, None] * sb[None, :])
+    offs_cm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_cn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
+    c_ptrs = c_ptr + offs_cm[:, None] * stride_cm + offs_cn[None, :] * stride_cn
+    tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty),
+             mask=(offs_cm[:, None] < M) & (offs_cn[None, :] < N))
+
+
 # (BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, num_warps, num_stages) candidates, by M range. The harness
 # times each candidate on each shape and keeps the fastest (recorded in the CSV's `config`).
 INT8_CONFIGS = {
@@ -251,7 +318,9 @@ BLOCKSCALED_CONFIGS = {
     "large": [(128, 128, 8, 8, 3), (64, 128, 8, 4, 4), (64, 128, 8, 4, 3),
               (128, 128, 8, 8, 3, True), (128, 128, 8, 8, 3, False, 2),
               (128, 128, 8, 8, 2, False, 2), (64, 128, 8, 4, 3, False, 2),
-              (128, 128, 8, 8, 2, True, 2), (64, 128, 8, 4, 3, False, 4)],
+              (128, 128, 8, 8, 2, True, 2), (64, 128, 8, 4, 3, False, 4),
+              (128, 128, 8, 8, 3, False, 1, True), (64, 128, 8, 4, 3, False, 1, True),
+              (128, 128, 8, 8, 4, False, 1, True)],
 }
 
 
@@ -289,6 +358,14 @@ def blockscaled_int8_gemm(a, sa, w, sw, qa_m: int, qb_n: int, qk: int,
     ksplit = int(cfg[6]) if len(cfg) > 6 else 1
     if K % (ksplit * qk):
         ksplit = 1
+    grid = (triton.cdiv(M, bm) * triton.cdiv(N, bn),)
+    if len(cfg) > 7 and cfg[7]:   # hand-pipelined variant
+        _blockscaled_int8_gemm_pipe_kernel[grid](
+            a, w, c, sa, sw, M, N, K, a.stride(0), a.stride(1), w.stride(0), w.stride(1),
+            c.stride(0), c.stride(1), sa.stride(0), sa.stride(1), sw.stride(0), sw.stride(1),
+            QA_M=qa_m, QB_N=qb_n, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=qk, GROUP_M=gm,
+            EVEN_K=(K % qk == 0), SCALAR_SB=(qb_n % bn == 0), num_warps=nw, num_stages=ns)
+        return c
     grid = (triton.cdiv(M, bm) * triton.cdiv(N, bn),)
     _blockscaled_int8_gemm_kernel[grid](
         a, w, c, sa, sw, M, N, K, a.stride(0), a.stride(1), w.stride(0), w.stride(1),
