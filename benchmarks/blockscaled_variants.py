@@ -37,7 +37,7 @@ def main(sizes=(4096, 8192, 16384), layouts=("row", "col")):
         sa_col = sa.t().contiguous().t()      # same values, MN-major storage
         variants = {"row": ("row-major scales", sa), "col": ("col-major scales", sa_col)}
         for name, s in (variants[v] for v in layouts):
-            for cfg in kk.BLOCKSCALED_CONFIGS["large"]:
+            for cfg in kk.BLOCKSCALED_CONFIGS["large"] + kk.PIPELINED_CONFIGS:
                 c = torch.full((n, n), float("nan"), dtype=torch.bfloat16, device="cuda")
                 try:
                     kk.blockscaled_int8_gemm(qa, s, qw, sw, 1, 128, 128, c=c, config=cfg)
