@@ -30,7 +30,7 @@ from pathlib import Path
 from hwmodel.errors import ToolNotFound
 
 COLUMNS = ["dtype", "kernel", "M", "N", "K", "m_run", "time_s", "ops_per_s", "bytes_per_s",
-           "config", "rel_err", "check"]
+           "config", "rel_err", "check", "spread"]
 
 # GEMM kernels: name -> (dtype label, needs M padded to a multiple / lower bound)
 GEMM_KERNELS = ["cublas_bf16", "cublas_fp16", "cublas_tf32", "cublas_int8", "triton_int8",
@@ -125,6 +125,7 @@ class Bench:
             self.l2 = getattr(p, "L2_cache_size", 50 * 2**20) or 50 * 2**20
         self.gen = self.torch.Generator(device=self.dev)
         self.gen.manual_seed(opts.seed)
+        self.last_spread = float("nan")
         self.torch.set_float32_matmul_precision("high")   # fp32 matmul -> TF32 tensor cores
 
     # -- timing ---------------------------------------------------------------------------
@@ -157,10 +158,16 @@ class Bench:
         call()
         self.sync()
         est_ms = (time.perf_counter() - t0) * 1e3
-        base = 15 if self.opts.quick else 40
+        base = 10 if self.opts.quick else 20
         # at least ~7 timed calls for long kernels, so that the median means something
         rep = max(base, 7 * est_ms)
-        ms = self.bench_ms(call, warmup=max(5, 2 * est_ms), rep=rep)
+        # The GPU idles (clocks drop) while the host builds inputs and checks results: a 25 ms
+        # warm-up brings the clocks back before the first timed call. Three do_bench medians,
+        # their median kept and their spread recorded, guard against a transient slowdown.
+        runs = sorted(self.bench_ms(call, warmup=max(25 if i == 0 else 5, 2 * est_ms), rep=rep)
+                      for i in range(3))
+        ms = runs[1]
+        self.last_spread = (runs[2] - runs[0]) / ms if ms > 0 else float("nan")
         return ms * 1e-3
 
     # -- inputs ---------------------------------------------------------------------------
@@ -186,8 +193,9 @@ def _rel_err(out, ref) -> float:
     return d / r if r > 0 else d
 
 
-def _row(dtype, kernel, M, N, K, m_run, t, ops, nbytes, config="", rel_err=float("nan"), check="ok"):
-    return {"dtype": dtype, "kernel": kernel, "M": M, "N": N, "K": K, "m_run": m_run,
+def _row(dtype, kernel, M, N, K, m_run, t, ops, nbytes, config="", rel_err=float("nan"), check="ok",
+         spread=float("nan")):
+    return {"spread": spread, "dtype": dtype, "kernel": kernel, "M": M, "N": N, "K": K, "m_run": m_run,
             "time_s": t, "ops_per_s": (ops / t) if t and t > 0 else float("nan"),
             "bytes_per_s": (nbytes / t) if t and t > 0 else float("nan"),
             "config": config, "rel_err": rel_err, "check": check}
@@ -301,7 +309,7 @@ def gemm_case(b: Bench, kernel: str, M: int, N: int, K: int) -> dict:
         b.log(f"CHECK FAIL {kernel} {M}x{N}x{K}: rel_err={err:.3g} (tol {tol}), unwritten={unwritten}")
         return _row(dtype, kernel, M, N, K, m_run, float("nan"), ops, nbytes, cfg, err, "FAIL")
     t = b.time([mk(s) for s in sets])
-    return _row(dtype, kernel, M, N, K, m_run, t, ops, nbytes, cfg, err, "ok")
+    return _row(dtype, kernel, M, N, K, m_run, t, ops, nbytes, cfg, err, "ok", b.last_spread)
 
 
 def _tune(b: Bench, run, sets, configs):
@@ -370,7 +378,7 @@ def quant_cases(b: Bench, R: int, C: int) -> list[dict]:
             continue
         sets = [kk.quantize_blocks(x, qr, qc) for x in xs]
         t = b.time([(lambda x=x: kk.quantize_blocks(x, qr, qc)) for x in xs])
-        rows.append(_row("int8", name, R, C, 1, R, t, R * C, bytes_q, "", qrel, "ok"))
+        rows.append(_row("int8", name, R, C, 1, R, t, R * C, bytes_q, "", qrel, "ok", b.last_spread))
         # dequantise: check against float64 q*s rounded once to bf16
         y = kk.dequantize_blocks(q, s, qr, qc)
         b.sync()
@@ -381,7 +389,7 @@ def quant_cases(b: Bench, R: int, C: int) -> list[dict]:
             rows.append(_row("int8", dname, R, C, 1, R, float("nan"), R * C, bytes_d, "", derr, "FAIL"))
             continue
         t = b.time([(lambda q=q, s=s: kk.dequantize_blocks(q, s, qr, qc)) for q, s in sets])
-        rows.append(_row("int8", dname, R, C, 1, R, t, R * C, bytes_d, "", derr, "ok"))
+        rows.append(_row("int8", dname, R, C, 1, R, t, R * C, bytes_d, "", derr, "ok", b.last_spread))
     return rows
 
 
@@ -400,7 +408,7 @@ def copy_cases(b: Bench, sizes=COPY_SIZES) -> list[dict]:
         ok = bool(torch.equal(sets[0][1], sets[0][0]))
         t = b.time([(lambda s=s: s[1].copy_(s[0])) for s in sets]) if ok else float("nan")
         rows.append(_row("uint8", "torch_copy", n, 1, 1, n, t, 0.0, 2 * n, "", 0.0 if ok else 1.0,
-                         "ok" if ok else "FAIL"))
+                         "ok" if ok else "FAIL", b.last_spread if ok else float("nan")))
         del sets
     return rows
 
@@ -428,7 +436,7 @@ def elementwise_cases(b: Bench, shapes) -> list[dict]:
             nbytes = passes * R * C * 2
             t = b.time([fn]) if ok else float("nan")
             rows.append(_row("bf16", name, R, C, 1, R, t, R * C, nbytes, "", err,
-                             "ok" if ok else "FAIL"))
+                             "ok" if ok else "FAIL", b.last_spread if ok else float("nan")))
     return rows
 
 
