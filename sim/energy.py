@@ -439,6 +439,7 @@ def horowitz_comparison(library: str = "ge", cache_dir: Path = DEFAULT_CACHE, n:
     rows = {op: operation_energy(op, library, n, seed, cache_dir) for op in ops}
     df = emodel.comparison_table({op: cal.k_pj * r["weighted_toggles_per_op"] for op, r in rows.items()})
     df["area"] = [rows[op]["area"] for op in df["operation"]]
+    df["area_unit"] = [rows[op]["area_unit"] for op in df["operation"]]
     df["weighted_toggles_per_op"] = [rows[op]["weighted_toggles_per_op"] for op in df["operation"]]
     df["k_pj_per_toggle"] = cal.k_pj
     df["weight_unit"] = cal.weight_unit
@@ -527,7 +528,7 @@ def mac_energy(in_fmt, acc, dist: str = "gaussian", n: int = 4096, library: str 
     out = {"format": f.name, "acc": cfg.acc_name, "config": cfg.name, "dist": d, "n": n,
            "seed": seed, "dot_length": dot_length, "library": netlist.library,
            "pj_per_mac": cal.k_pj * hit["weighted_toggles_per_mac"],
-           "k_pj_per_toggle": cal.k_pj, "area": netlist.area, **hit,
+           "k_pj_per_toggle": cal.k_pj, "area": netlist.area, "area_unit": netlist.area_unit, **hit,
            "netlist_sha256": netlist.netlist_hash, **netlist.provenance,
            "source": "our gate-level simulation (Yosys + Verilator, zero-delay), calibrated once "
                      "on Horowitz's 8-bit multiply (0.2 pJ, 45 nm)"}

@@ -60,7 +60,9 @@ def run(args) -> int:
     cache = args.cache_dir or default_cache_dir()
     if args.horowitz:
         df = energy.horowitz_comparison(args.library, cache, seed=args.seed)
-        cols = ["operation", "horowitz_pj", "model_pj", "model_over_horowitz", "calibrated", "area"]
+        df = df.rename(columns={"area": f"area_{df['area_unit'].iloc[0]}"})
+        cols = ["operation", "horowitz_pj", "model_pj", "model_over_horowitz", "calibrated",
+                f"area_{df['area_unit'].iloc[0]}"]
         _emit(df[cols], args.csv, "Horowitz 2014, 45 nm vs our gate-level simulation, calibrated "
               f"once on the 8-bit multiply (library {args.library}, k = "
               f"{df['k_pj_per_toggle'].iloc[0]:.4g} pJ per toggle per {df['weight_unit'].iloc[0]} of "
@@ -75,7 +77,9 @@ def run(args) -> int:
     rows = [energy.mac_energy(args.format, args.acc, d, n=args.n, library=args.library,
                               seed=args.seed, cache_dir=cache) for d in dists]
     df = pd.DataFrame(rows)
-    cols = ["config", "dist", "n", "pj_per_mac", "toggles_per_mac", "zero_operand_fraction", "area",
+    area_col = f"area_{rows[0]['area_unit']}"
+    df = df.rename(columns={"area": area_col})
+    cols = ["config", "dist", "n", "pj_per_mac", "toggles_per_mac", "zero_operand_fraction", area_col,
             "library"]
     _emit(df[cols], args.csv, rows[0]["source"] + f"; netlist sha256 {rows[0]['netlist_sha256']}")
     return 0
