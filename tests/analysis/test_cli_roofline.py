@@ -123,3 +123,14 @@ def test_gpu_report_section_builds_from_committed_data(tmp_path):
     assert "ceilings" in captions and "throughput" in captions
     for t in s.tables:
         assert t.source and not t.frame.empty
+
+
+def test_harness_modules_import_no_torch_or_hdl():
+    # the harness travels to the GPU machine (no amaranth/cocotb there) and must import lazily
+    import subprocess
+    import sys
+    code = ("import sys, analysis.gpubench.harness, analysis.commands.gpu_bench, "
+            "analysis.commands.roofline, analysis.sections.gpu; print([m for m in "
+            "('torch', 'triton', 'amaranth', 'cocotb', 'matplotlib') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
