@@ -68,7 +68,14 @@ def run(args) -> int:
     from analysis.gpubench import harness
     parts = parse_list(args.parts, PARTS, "--parts")
     kernels = parse_list(args.kernels, harness.GEMM_KERNELS, "--kernels")
-    argv = sys.argv[1:] if sys.argv and sys.argv[0].endswith(("gpu_bench.py", "hwdse")) else []
+    # the exact command line, recorded in metadata.json: after `gpu-bench` when run through the
+    # hwdse CLI, or all arguments when run as `python3 -m analysis.commands.gpu_bench`
+    if "gpu-bench" in sys.argv:
+        argv = sys.argv[sys.argv.index("gpu-bench") + 1:]
+    elif sys.argv and sys.argv[0].endswith("gpu_bench.py"):
+        argv = sys.argv[1:]
+    else:
+        argv = []
     command = "hwdse gpu-bench " + " ".join(shlex.quote(a) for a in argv)
     opts = harness.Options(out_dir=args.out, shapes=select_shapes(args.shapes), kernels=kernels,
                            quick=args.quick, seed=args.seed, command=command.strip(),
