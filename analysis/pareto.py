@@ -15,7 +15,7 @@ import pandas as pd
 from hwmodel.errors import DataError, UnsupportedConfig
 
 # (quality column, sense) x (cost column): the fronts the report draws.
-QUALITY = [("sqnr_db", "max"), ("dot_rel_err", "min")]
+QUALITY = [("sqnr_db", "max"), ("sqnr_t3_db", "max"), ("dot_rel_err", "min")]
 COSTS = ["area_ge", "energy_pj"]
 
 

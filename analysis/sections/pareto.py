@@ -5,6 +5,7 @@ from __future__ import annotations
 from analysis.section import Figure, ReportContext, Section, Table
 
 _LABELS = {"sqnr_db": "SQNR of N(0,1) data, per-tensor scaled (dB)",
+           "sqnr_t3_db": "SQNR of Student-t (nu=3, heavy outliers) data, per-tensor scaled (dB)",
            "dot_rel_err": "relative error of a dot product (|err| / sum|a_i b_i|)",
            "area_ge": "area per MAC unit (gate equivalents, NAND2)",
            "energy_pj": "energy per MAC (pJ)"}
