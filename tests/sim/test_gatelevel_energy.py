@@ -119,6 +119,8 @@ def test_cli_bad_input_is_one_line_exit_2(args, msg, capsys):
 # Real gate-level runs (Yosys + Verilator)
 # ------------------------------------------------------------------------------------------------
 
+# One xdist worker runs all of them (make test uses --dist loadgroup), so they share the
+# Verilator models built in the module's cache.
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
     return tmp_path_factory.mktemp("energy_cache")
@@ -126,6 +128,7 @@ def cache(tmp_path_factory):
 
 @pytest.mark.sim
 @pytest.mark.synth
+@pytest.mark.xdist_group("gatelevel_energy")
 def test_flip_flop_toggles_equal_the_bit_changes_of_the_stream(cache):
     """An 8-bit register q <= d: the DFF Q pins toggle exactly as often as the delayed stream's
     bits change, which numpy counts independently of the simulator."""
@@ -158,6 +161,7 @@ def test_flip_flop_toggles_equal_the_bit_changes_of_the_stream(cache):
 
 @pytest.mark.sim
 @pytest.mark.synth
+@pytest.mark.xdist_group("gatelevel_energy")
 def test_calibration_on_the_8bit_multiplier_is_physically_plausible(cache):
     """Our 8x8 multiplier is checked against exact products (operation_energy raises on any
     mismatch); the one constant lands where a 45 nm NAND2 toggle does (C ~ 1-3 fF at 0.9 V gives
@@ -171,6 +175,7 @@ def test_calibration_on_the_8bit_multiplier_is_physically_plausible(cache):
 
 @pytest.mark.sim
 @pytest.mark.synth
+@pytest.mark.xdist_group("gatelevel_energy")
 def test_zero_heavy_operands_cost_less_energy_per_mac(cache):
     from sim import energy
     g = energy.mac_energy("int8", "kulisch", "gaussian", n=512, cache_dir=cache, n_cal=400)
@@ -184,6 +189,7 @@ def test_zero_heavy_operands_cost_less_energy_per_mac(cache):
 
 @pytest.mark.sim
 @pytest.mark.synth
+@pytest.mark.xdist_group("gatelevel_energy")
 def test_report_section_quick_has_both_tables_with_sources(cache, tmp_path):
     from analysis.section import ReportContext
     from analysis.sections.energy import HOROWITZ, OURS, build
@@ -199,6 +205,7 @@ def test_report_section_quick_has_both_tables_with_sources(cache, tmp_path):
 
 @pytest.mark.sim
 @pytest.mark.synth
+@pytest.mark.xdist_group("gatelevel_energy")
 def test_gate_level_mac_computes_the_exact_dot_products(cache):
     """The toggles we count come from a netlist that computes the right thing: the INT8 Kulisch
     MAC's acc_out equals numpy's running sum of exact products (cleared every 100) on every cycle.
