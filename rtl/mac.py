@@ -27,7 +27,7 @@ from amaranth.lib.wiring import In, Out
 
 from rtl.acc import KULISCH_FLAGS, _product_in, connect_parts, parts
 from rtl.config import MacConfig
-from rtl.mul import Multiplier, product_signature
+from rtl.mul import Multiplier
 
 _FIELDS = ("sign", "exp", "sig", "nan", "inf", "zero")
 
