@@ -29,7 +29,10 @@ def build(ctx: ReportContext, iso=None) -> Section:
              f"**{iso.bandwidth_gb_s:g} GB/s** of memory bandwidth (H100 SXM5 HBM3, NVIDIA datasheet): each "
              f"GEMM takes max(compute, memory) with operands in the design's format and 16-bit outputs; "
              f"attention runs on the same MACs; norms, residuals, softmax and KV-cache reads move their "
-             f"bytes at the bandwidth (shapes: hwmodel.workloads).")
+             f"bytes at the bandwidth (shapes: hwmodel.workloads). The swept MACs have "
+             f"{', '.join(str(x) for x in sorted(set(df['pipeline_stages'])))} pipeline register(s): a "
+             f"floating-point accumulator's long add-round path sets a slow clock here; deeper pipelines "
+             f"(`hwdse sweep --pipeline 1,2,3`) trade registers for clock.")
     tables = [Table("Designs at equal area: units that fit, clock, peak throughput, efficiency", table, src),
               Table("Predicted time per forward step (ms) of transformer workloads on each design",
                     work, src + "; roofline model analysis.isoarea with hwmodel.workloads shapes")]
