@@ -499,6 +499,8 @@ def build_report(outdir: Path | str = "reports", *, quick: bool = False, jobs: i
     # getattr(ctx, "scheduler", None).
     ctx.scheduler = scheduler  # type: ignore[attr-defined]
     ctx.config = config  # type: ignore[attr-defined]
+    from analysis.sweep import forget_report_sweeps
+    forget_report_sweeps()  # sections share one sweep per report run, never one from an earlier run
     extra = {"scheduler": scheduler}
     if config is not None:
         from analysis.config import as_dict

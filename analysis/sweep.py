@@ -684,6 +684,11 @@ def stage_energy(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> 
 _REPORT_SWEEPS: dict[tuple, Any] = {}
 
 
+def forget_report_sweeps() -> None:
+    """Drop the frames report_sweep keeps for the sections of one report run."""
+    _REPORT_SWEEPS.clear()
+
+
 def report_sweep(ctx, spec: SweepSpec | None = None):
     """Run (or read back from the cache) the report's default sweep once per report run and save it
     under ctx.outdir/sweep/ (sweep.parquet, sweep.csv, sweep.metadata.json). Sections call this;
