@@ -37,9 +37,9 @@ from hwmodel.formats import FloatFormat, IntFormat, parse_format
 from sim.gatelevel import GateSim, LibCell, read_liberty
 
 # Bump when the simulation or the energy arithmetic changes: it is part of every cache key.
-FLOW_VERSION = "energy-3"
+FLOW_VERSION = "energy-4"
 # Bump when sim/gatelevel.py's cell models, harness or Verilator flags change.
-GATESIM_VERSION = "gatesim-1"
+GATESIM_VERSION = "gatesim-2"
 DEFAULT_CACHE = default_cache_dir()
 LIBRARIES = ("paper", "ge")
 
@@ -59,6 +59,13 @@ class Netlist:
     outputs: list[tuple[str, int]]
     provenance: dict = field(default_factory=dict)
     area_unit: str = "ge"        # the library's area unit: ge | gates | um2
+    hier_verilog: str = ""       # the same mapped cells before flattening ("" if unavailable)
+
+    @property
+    def sim_verilog(self) -> str:
+        """What is simulated: the hierarchical netlist where we have it (same cells as the flat
+        one, and each cell's path names its part: mpy / alignadd / normacc), else the flat one."""
+        return self.hier_verilog or self.verilog
 
     @property
     def netlist_hash(self) -> str:
@@ -108,7 +115,39 @@ def synthesize(component, name: str, library: str = "ge", cache_dir: Path | None
     ins, outs = _ports(verilog, name)
     prov = {"yosys_version": res.yosys_version, "library_sha256": res.library_sha256[:16],
             "script_sha256": res.script_sha256[:16], "netlist_sha256": res.netlist_sha256[:16]}
-    return Netlist(name, verilog, lib.name, lib.text, cells, ins, outs, prov, lib.unit)
+    hier = _hierarchical_netlist(component, name, lib, cache_dir)
+    return Netlist(name, verilog, lib.name, lib.text, cells, ins, outs, prov, lib.unit, hier)
+
+
+def _hierarchical_netlist(component, name: str, lib, cache_dir) -> str:
+    """The project's flow script with the mapped netlist also written before `flatten` (mapping
+    happens per module before it, so the cells are the ones the flat netlist has). Cached by
+    content hash. Returns "" if the flow cannot give it (the flat netlist is then simulated and
+    no per-part split is reported)."""
+    from amaranth.back import rtlil
+    from rtl import synth as rsynth
+    try:
+        rtl = rtlil.convert(component, name=name)
+        script = rsynth.flow_script(name)
+        if "\nflatten\n" not in script:
+            return ""
+        script = script.replace("\nflatten\n", "\nwrite_verilog -noattr netlist_hier.v\nflatten\n", 1)
+        key = cache_key("hier", rtl, script, lib.text, rsynth.yosys_version())
+        cache = ResultCache(cache_dir, namespace="energy_hier")
+        hit = cache.get(key)
+        if hit is not None:
+            return hit["verilog"]
+        with tempfile.TemporaryDirectory(prefix="hwdse_hier_") as tmp:
+            w = Path(tmp)
+            (w / "design.il").write_text(rtl)
+            (w / "cells.lib").write_text(lib.text)
+            (w / "flow.ys").write_text(script)
+            rsynth._run_yosys(w, lib.name)
+            text = (w / "netlist_hier.v").read_text()
+        cache.put(key, {"verilog": text})
+        return text
+    except (TypeError, AttributeError, OSError, ToolFailed):
+        return ""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -118,7 +157,8 @@ def synthesize(component, name: str, library: str = "ge", cache_dir: Path | None
 @dataclass
 class SimResult:
     n_ops: int
-    toggles: pd.DataFrame          # columns: cell, instances, toggles (summed over output pins)
+    toggles: pd.DataFrame          # columns: part (submodule of the top, or "top"), cell,
+                                   # instances, toggles (summed over the cells' output pins)
     outputs: dict[str, np.ndarray]  # per output port (<= 64 bits), one code per cycle
     sim_time_s: float
     build_time_s: float
@@ -142,14 +182,14 @@ def build_sim(netlist: Netlist, cache_dir: Path = DEFAULT_CACHE) -> GateSim:
     """The Verilator model of a netlist, built once per (netlist, library) under cache_dir."""
     clock, reset = _clock_reset(netlist)
     # Keyed by what the model is built from (not FLOW_VERSION, which covers post-processing).
-    h = cache_key(GATESIM_VERSION, netlist.verilog, netlist.liberty_text)
+    h = cache_key(GATESIM_VERSION, netlist.sim_verilog, netlist.liberty_text)
     build = Path(cache_dir) / "verilator" / h[:24]
     if not (build / "obj" / "Vtop").exists():
         # Build in a private directory, then rename: a concurrent or interrupted build never
         # leaves a half-built model at the final path.
         tmp = Path(tempfile.mkdtemp(dir=Path(cache_dir).mkdir(parents=True, exist_ok=True) or cache_dir,
                                     prefix="vbuild_"))
-        GateSim(netlist.verilog, netlist.name, netlist.cells, netlist.inputs, netlist.outputs,
+        GateSim(netlist.sim_verilog, netlist.name, netlist.cells, netlist.inputs, netlist.outputs,
                 clock, reset, tmp)
         build.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -157,7 +197,7 @@ def build_sim(netlist: Netlist, cache_dir: Path = DEFAULT_CACHE) -> GateSim:
         except OSError:  # another process won the race; use its model
             import shutil
             shutil.rmtree(tmp, ignore_errors=True)
-    return GateSim(netlist.verilog, netlist.name, netlist.cells, netlist.inputs, netlist.outputs,
+    return GateSim(netlist.sim_verilog, netlist.name, netlist.cells, netlist.inputs, netlist.outputs,
                    clock, reset, build)
 
 
@@ -181,16 +221,18 @@ def simulate(netlist: Netlist, stimulus: dict[str, np.ndarray], cache_dir: Path 
         cols.append(v & np.uint64((1 << w) - 1 if w < 64 else 0xFFFFFFFFFFFFFFFF))
     out, tog = gs.run(np.stack(cols, 1), n_reset=n_reset)
     t2 = time.perf_counter()
-    per_cell: dict[str, list[int]] = {}
+    per_cell: dict[tuple[str, str], list[int]] = {}
     for inst, typ in gs._instances.items():
         pins = tog.get(inst)
         if pins is None:
             raise ToolFailed(f"SAIF has no toggle record for cell instance {inst} of {netlist.name}")
         count = sum(pins.get(p, 0) for p, _ in netlist.cells[typ].outputs)
-        acc = per_cell.setdefault(typ, [0, 0])
+        part = inst.split("/")[0] if "/" in inst else "top"
+        acc = per_cell.setdefault((part, typ), [0, 0])
         acc[0] += 1
         acc[1] += count
-    df = pd.DataFrame([{"cell": c, "instances": v[0], "toggles": v[1]} for c, v in sorted(per_cell.items())])
+    df = pd.DataFrame([{"part": k[0], "cell": k[1], "instances": v[0], "toggles": v[1]}
+                       for k, v in sorted(per_cell.items())])
     outputs = {p: out[:, i] for i, (p, _) in enumerate(gs.outputs)}
     return SimResult(n, df, outputs, t2 - t1, t1 - t0)
 
@@ -518,7 +560,9 @@ def mac_energy(in_fmt, acc, dist: str = "gaussian", n: int = 4096, library: str 
                        cache_dir)
         weights, unit = weights_for(netlist)
         wt = emodel.weighted_toggles(res.toggles, weights)
-        hit = {"weighted_toggles_per_mac": wt / n, "weight_unit": unit,
+        by_part = {f"weighted_toggles_per_mac_{part}": emodel.weighted_toggles(g, weights) / n
+                   for part, g in res.toggles.groupby("part")}
+        hit = {"weighted_toggles_per_mac": wt / n, "weight_unit": unit, **by_part,
                "toggles_per_mac": float(res.toggles["toggles"].sum()) / n,
                "cells": int(res.toggles["instances"].sum()),
                "zero_operand_fraction": float(np.mean((a & np.uint64((1 << (f.bits - 1)) - 1)) == 0)),
@@ -528,6 +572,8 @@ def mac_energy(in_fmt, acc, dist: str = "gaussian", n: int = 4096, library: str 
     out = {"format": f.name, "acc": cfg.acc_name, "config": cfg.name, "dist": d, "n": n,
            "seed": seed, "dot_length": dot_length, "library": netlist.library,
            "pj_per_mac": cal.k_pj * hit["weighted_toggles_per_mac"],
+           **{"pj_per_mac_" + k.removeprefix("weighted_toggles_per_mac_"): cal.k_pj * v
+              for k, v in hit.items() if k.startswith("weighted_toggles_per_mac_")},
            "k_pj_per_toggle": cal.k_pj, "area": netlist.area, "area_unit": netlist.area_unit, **hit,
            "netlist_sha256": netlist.netlist_hash, **netlist.provenance,
            "source": "our gate-level simulation (Yosys + Verilator, zero-delay), calibrated once "

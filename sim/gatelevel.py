@@ -396,7 +396,7 @@ class GateSim:
         self.clock, self.reset = clock, reset
         self.build_dir = Path(build_dir)
         self.netlist_v = netlist_v
-        self._instances = _cell_instances(netlist_v, cells)
+        self._instances = _cell_instances(netlist_v, cells, top)
         self.exe = self._build(jobs)
 
     def _build(self, jobs: int) -> Path:
@@ -458,14 +458,33 @@ class GateSim:
         return out, toggles
 
 
-def _cell_instances(netlist_v: str, cells: dict[str, LibCell]) -> dict[str, str]:
-    """instance name -> cell type, for every library cell instance in a flat netlist."""
-    inst = {}
-    for m in re.finditer(r"^\s*(\\?\S+)\s+(\\?\S+)\s*\(", netlist_v, re.M):
-        typ, name = m.group(1), m.group(2)
-        if typ in cells:
-            inst[name.lstrip("\\")] = typ
-    return inst
+_MODULE = re.compile(r"^module\s+(\\\S+|\w+)\s*\((.*?)^endmodule", re.M | re.S)
+_INSTANCE = re.compile(r"^\s*(\\\S+|[A-Za-z_]\w*)\s+(\\\S+|[A-Za-z_$][\w$]*)\s*\($", re.M)
+
+
+def _cell_instances(netlist_v: str, cells: dict[str, LibCell], top: str | None = None) -> dict[str, str]:
+    """instance path -> cell type for every library cell reachable from `top`.
+
+    A path joins the instance names below the top with '/' ("mpy/mul/_0123_"); in a flat netlist
+    it is just the cell's instance name."""
+    modules = {m.group(1).lstrip("\\").strip(): m.group(2) for m in _MODULE.finditer(netlist_v)}
+    if not modules:
+        return {}
+    if top is None or top not in modules:
+        top = next(iter(modules))
+    out: dict[str, str] = {}
+
+    def walk(mod: str, prefix: str, depth: int):
+        if depth > 64:
+            raise ToolFailed(f"netlist hierarchy below {top} is deeper than 64 levels (recursive?)")
+        for typ, name in _INSTANCE.findall(modules[mod]):
+            typ, name = typ.lstrip("\\").strip(), name.lstrip("\\").strip()
+            if typ in cells:
+                out[prefix + name] = typ
+            elif typ in modules:
+                walk(typ, prefix + name + "/", depth + 1)
+    walk(top, "", 0)
+    return out
 
 
 _SAIF_INST = re.compile(r"^\s*\(INSTANCE\s+(\S+)")
@@ -473,18 +492,31 @@ _SAIF_NET = re.compile(r"^\s*\((\S+)\s+\(T0.*\(TC\s+(\d+)\)")
 
 
 def parse_saif_toggles(saif: str, instances: dict[str, str]) -> dict[str, dict[str, int]]:
-    """Toggle counts per (cell instance, pin) from a Verilator SAIF file.
+    """Toggle counts per (cell instance path, pin) from a Verilator SAIF file.
 
-    Cell instances are leaf scopes, `(INSTANCE name (NET (pin (T0 ..) .. (TC n)) ..))`; every NET
-    line after an INSTANCE line belongs to that scope until the next INSTANCE line.
+    Scopes nest as `(INSTANCE name (NET (pin (T0 ..) .. (TC n)) ..) (INSTANCE ..) ..)`; the first
+    two levels are Verilator's TOP and the design's top module, so a cell's path is the '/'-joined
+    instance names below them, as `_cell_instances` spells it.
     """
     out: dict[str, dict[str, int]] = {}
+    stack: list[str | None] = []     # instance names, None for a NET group
     current = None
     for line in saif.splitlines():
         m = _SAIF_INST.match(line)
         if m:
-            name = m.group(1).replace("\\", "")
-            current = out.setdefault(name, {}) if name in instances else None
+            stack.append(m.group(1).replace("\\", ""))
+            path = "/".join(x for x in stack[2:] if x is not None)
+            current = out.setdefault(path, {}) if path in instances else None
+            continue
+        t = line.strip()
+        if t.startswith("(NET"):
+            stack.append(None)
+            continue
+        if t and set(t) == {")"}:
+            for _ in range(len(t)):
+                if stack:
+                    stack.pop()
+            current = None
             continue
         if current is not None:
             m = _SAIF_NET.match(line)

@@ -62,6 +62,16 @@ def build(ctx: ReportContext) -> Section:
               f"row is a prediction, not fitted)", cmp,
               f"{HOROWITZ}: M. Horowitz, ISSCC 2014 (hwmodel/data/horowitz_2014.csv); {src_ours}"),
     ]
+    part_cols = [c for c in ("pj_per_mac_mpy", "pj_per_mac_alignadd", "pj_per_mac_normacc",
+                              "pj_per_mac_top") if c in ok]
+    if part_cols:
+        base = ok[ok["dist"] == ("gaussian" if "gaussian" in set(ok["dist"]) else ok["dist"].iloc[0])]
+        split = base[["config"] + part_cols + ["pj_per_mac"]].copy()
+        split[part_cols + ["pj_per_mac"]] = split[part_cols + ["pj_per_mac"]].round(4)
+        tables.append(Table(f"Where the energy goes ({base['dist'].iloc[0]} operands): pJ per MAC "
+                            "by part, named as the FP8-vs-INT8 paper's Fig. 3 splits area "
+                            "(mpy = multiplier + product register, alignadd = alignment and add, "
+                            "normacc = normalisation / accumulator register)", split, src_ours))
     detail = ok[["config", "dist", "pj_per_mac", "toggles_per_mac", "zero_operand_fraction",
                   "operand_amax", "acc_nonfinite_fraction", "netlist_sha256"]].copy()
     detail["pj_per_mac"] = detail["pj_per_mac"].round(4)
