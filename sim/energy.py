@@ -1,19 +1,25 @@
 """Data-dependent energy per operation from gate-level simulation of synthesised netlists.
 
-Flow (one design): amaranth component -> Yosys + ABC mapped onto a Liberty library -> flat
-gate-level Verilog -> Verilator model with cell models generated from the Liberty functions
-(sim/gatelevel.py) -> operand stream (reset first) -> toggles per cell output pin (SAIF) ->
-hwmodel.energy's weighted-toggle model -> pJ per operation.
+Flow (one design): amaranth component -> the project's Yosys flow (rtl.synth) mapped onto a
+Liberty library -> gate-level Verilog (the pre-flatten netlist, so each cell's path names its
+part) -> Verilator model with cell models generated from the Liberty functions (sim/gatelevel.py)
+-> operand stream after reset -> toggles per cell output pin (SAIF) -> hwmodel.energy's
+weighted-toggle model -> pJ per operation.
 
 Public API:
-    synthesize(component, name, library="ge") -> Netlist
-    simulate(netlist, stimulus: dict[port -> uint64 array], cache_dir) -> SimResult
-    calibration(library="ge", cache_dir=..., n=...) -> Calibration       (k in pJ per GE toggle)
-    horowitz_comparison(library="ge", cache_dir=..., n=...) -> DataFrame  (ours beside Horowitz)
-    mac_energy(in_fmt, acc, dist, n=..., library="ge", seed=0, cache_dir=...) -> dict (pJ/MAC ...)
+    synthesize(component, name, library="ge", cache_dir=None) -> Netlist
+    simulate(netlist, stimulus: dict[port -> codes per cycle], cache_dir) -> SimResult
+    operation_energy(op, library, n, seed, cache_dir) -> dict   (Horowitz reference designs)
+    calibration(library="ge", cache_dir, n, seed) -> Calibration (k: pJ per area-unit toggle)
+    horowitz_comparison(library="ge", cache_dir, n, seed, operations=None) -> DataFrame
+    mac_energy(in_fmt, acc, dist, n=4096, library="ge", seed=0, cache_dir) -> dict
+        pj_per_mac, pj_per_mac_<part>, toggles_per_mac, zero_operand_fraction, provenance ...
+    energy_table(configs, dists, n, library, seed, cache_dir, jobs) -> DataFrame
+    operand_codes(fmt, dist, n, rng, amax=None) -> codes
 
-Every result records the netlist hash, library hash and Yosys/Verilator versions, and is cached by
-content hash (an atomic write: an interrupted run leaves no entry).
+Results are cached by content hash (netlist, library, stimulus spec, FLOW_VERSION) in
+hwmodel.cache.ResultCache (atomic writes); Verilator models are built in a private directory and
+renamed into place, so an interrupted run leaves no half-built model or corrupt entry.
 """
 
 from __future__ import annotations
@@ -32,8 +38,8 @@ import pandas as pd
 
 from hwmodel import energy as emodel
 from hwmodel.cache import ResultCache, cache_key, default_cache_dir
-from hwmodel.errors import DataError, ToolFailed, UnsupportedConfig
-from hwmodel.formats import FloatFormat, IntFormat, parse_format
+from hwmodel.errors import ToolFailed, UnsupportedConfig
+from hwmodel.formats import FloatFormat, parse_format
 from sim.gatelevel import GateSim, LibCell, read_liberty
 
 # Bump when the simulation or the energy arithmetic changes: it is part of every cache key.

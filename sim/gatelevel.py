@@ -17,12 +17,10 @@ counted. Toggle counts are read from Verilator's `--trace-saif` output (TC per n
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -523,11 +521,3 @@ def parse_saif_toggles(saif: str, instances: dict[str, str]) -> dict[str, dict[s
             if m:
                 current[m.group(1).replace("\\", "")] = int(m.group(2))
     return out
-
-
-def file_hash(*texts: str) -> str:
-    h = hashlib.sha256()
-    for t in texts:
-        h.update(t.encode())
-        h.update(b"\0")
-    return h.hexdigest()
