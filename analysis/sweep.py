@@ -474,11 +474,13 @@ STAGES = ("quality", "verify", "synth", "energy")
 
 
 # Source trees whose content decides a chain result (the analysis layer only assembles them).
-_FINGERPRINT_GLOBS = ("hwmodel/*.py", "hwmodel/data/**/*", "rtl/*.py", "rtl/lib/*", "sim/*.py")
+_FINGERPRINT_GLOBS = ("hwmodel/*.py", "hwmodel/data/**/*", "rtl/*.py", "rtl/lib/*", "sim/*.py",
+                      "analysis/sweep.py")  # this file holds the stage functions
 
 
 def code_fingerprint() -> str:
-    """SHA-256 (16 hex digits) over the files of hwmodel/, rtl/ and sim/ the chain runs."""
+    """SHA-256 (16 hex digits) over the files the chain runs: hwmodel/, rtl/, sim/ and the stage
+    functions in this file."""
     if not hasattr(code_fingerprint, "_value"):
         root = Path(__file__).resolve().parents[1]
         h = hashlib.sha256()
