@@ -68,7 +68,7 @@ def run_whatif(spec: str | None = None, acc: str | None = None, *, config: Confi
     if not spec:
         raise FormatError("a format must be given: SPEC on the command line or [whatif] format in the "
                           "config, e.g. \"fp(e=3,m=4,bias=7)\"")
-    acc = acc or wi.acc
+    acc = str(acc or wi.acc).strip().lower()  # the sweep's spelling of accumulator specs
     fmt = parse_format(spec)
     compare = [parse_format(c) for c in wi.compare]
     iso = config.isoarea

@@ -100,3 +100,10 @@ def test_whatif_bad_config_exit_2(tmp_path, capsys, text, msg):
     rc = main(["whatif", "e3m4", "--config", str(p), "--out", str(tmp_path / "w")])
     err = capsys.readouterr().err
     assert rc == 2 and msg in err, err
+
+
+def test_whatif_acc_spelling_is_normalised(tmp_path):
+    res = run_whatif("e3m4", "FP32", out=tmp_path / "w", cache_dir=tmp_path / "c",
+                     evaluator=FakeEvaluator(), progress=False, jobs=1)
+    md = (tmp_path / "w" / "whatif.md").read_text()
+    assert "accumulator `fp32`" in md and "Area relative to int8 with kulisch accumulation" in md
