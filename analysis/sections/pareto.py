@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from analysis.section import Figure, ReportContext, Section, Table
 
-_LABELS = {"sqnr_db": "SQNR of N(0,1) data, per-tensor scaled (dB)",
-           "sqnr_t3_db": "SQNR of Student-t (nu=3, heavy outliers) data, per-tensor scaled (dB)",
-           "dot_rel_err": "relative error of a dot product (|err| / sum|a_i b_i|)",
+_LABELS = {"sqnr_db": "SQNR, N(0,1) data (dB)",
+           "sqnr_t3_db": "SQNR, Student-t(3) data (dB)",
+           "dot_rel_err": "dot-product error (|err| / sum|a_i b_i|)",
            "area_ge": "area per MAC unit (gate equivalents, NAND2)",
            "energy_pj": "energy per MAC (pJ)"}
 
@@ -39,7 +39,9 @@ def build(ctx: ReportContext) -> Section:
             front = fr[fr["pareto"]][["acc", "in_fmt", cost, q, "pareto_all"]]
             tables.append(Table(f"Non-dominated designs per accumulator: {q} vs {cost} "
                                 f"(pareto_all: also non-dominated over every accumulator)", front, src))
-    intro = ("Each point is one MAC design (input format x accumulator). A design is non-dominated when "
+    intro = ("Each point is one MAC design (input format x accumulator). Quality: SQNR of N(0,1) and of "
+             "heavy-tailed Student-t (nu=3) samples quantised per tensor (absmax to the format's largest "
+             "value), and the median relative error of sequential dot products. A design is non-dominated when "
              "no other design with the same accumulator is at least as cheap and at least as accurate, "
              "and strictly better in one.")
     notes = ""
