@@ -30,15 +30,30 @@ MAX_REPORT = 8
 
 
 def gemm_operands(cfg, rng, M: int, K: int, P: int):
-    """(A codes, B codes, description) for one GEMM."""
+    """(A codes, B codes, description) for one GEMM.
+
+    Float inputs: 70% Gaussian values scaled so that |C| lands at a random binade inside the
+    accumulator's range (sums that round at every step rather than overflow or stay exact),
+    15% at a random scale of the input format's range (overflow to inf, underflow), 15% uniformly
+    random codes (NaN/inf/subnormal codes). Int inputs: uniformly random codes."""
     f = cfg.in_fmt
-    if rng.random() < 0.25 or getattr(f, "kind", "") == "int":
+    acc = cfg.acc
+    r = rng.random()
+    if getattr(f, "kind", "") == "int" or r < 0.15:
         return (rng.integers(0, f.n_codes, (M, K), dtype=np.uint64),
                 rng.integers(0, f.n_codes, (K, P), dtype=np.uint64), "uniform codes")
-    scale = float(2.0 ** rng.uniform(-6, 6)) * float(getattr(f, "max_normal", 1.0)) / 8
+    if r < 0.85 and acc.kind == "float":
+        F = acc.fmt
+        v = rng.uniform(F.emin + 8, min(F.emax, 200) - 2)     # target binade of |C|
+        scale = float(np.sqrt(2.0 ** v / np.sqrt(K)))           # random walk of K products
+        scale = float(np.clip(scale, f.min_normal * 2, f.max_normal / 4))
+        how = f"gaussian x {scale:.3g} (|C| ~ 2^{v:.0f})"
+    else:
+        scale = float(2.0 ** rng.uniform(-6, 6)) * float(f.max_normal) / 8
+        how = f"gaussian x {scale:.3g}"
     A = numerics.encode(f, rng.standard_normal((M, K)) * scale, saturate=True)
     B = numerics.encode(f, rng.standard_normal((K, P)) * scale, saturate=True)
-    return A, B, f"gaussian x {scale:.3g}"
+    return A, B, how
 
 
 def golden_steps(cfg, prods: np.ndarray) -> np.ndarray:
