@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 HELP = "run the main job: every report section into reports/ (Markdown + HTML + metadata)"
 DESCRIPTION = """\
 Run the main job and write the report:
@@ -29,8 +31,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                         help="run sweep points on this Dask distributed scheduler instead of locally")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the config's, else 0)")
-    parser.add_argument("--cache-dir", default=".cache", metavar="DIR",
-                        help="content-hash cache shared by synthesis, energy and sweeps (default: .cache)")
+    parser.add_argument("--cache-dir", default=os.environ.get("HWDSE_CACHE_DIR", ".cache"), metavar="DIR",
+                        help="content-hash cache shared by synthesis, energy and sweeps "
+                             "(default: $HWDSE_CACHE_DIR, else .cache)")
     parser.add_argument("--config", default=None, metavar="FILE.toml",
                         help="TOML config: [sweep] replaces the default sweep, [isoarea] sets budget, "
                              "FO4 delay and bandwidth (see examples/)")

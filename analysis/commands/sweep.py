@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 HELP = "sweep a design space (formats x accumulators x units x pipeline x library) into a table"
 DESCRIPTION = """\
 Evaluate every design point of a space: numerics quality (golden model), verification (the
@@ -36,7 +38,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--jobs", type=int, default=2, metavar="N", help="local worker processes (default 2)")
     parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT", help="Dask scheduler")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: config's, else 0)")
-    parser.add_argument("--cache-dir", default=".cache", metavar="DIR", help="result cache (default .cache)")
+    parser.add_argument("--cache-dir", default=os.environ.get("HWDSE_CACHE_DIR", ".cache"), metavar="DIR", help="result cache (default: $HWDSE_CACHE_DIR, else .cache)")
     parser.add_argument("--retry-failed", action="store_true", help="evaluate cached failed points again")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 HELP = "what if: run the whole chain for a new format and compare it with INT8 and FP8-E4M3"
 DESCRIPTION = """\
 Run the whole chain for a format the catalogue may lack, and write a one-page report:
@@ -41,7 +43,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                         help="evaluate on this Dask distributed scheduler")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the config's, else 0)")
-    parser.add_argument("--cache-dir", default=".cache", metavar="DIR", help="result cache (default .cache)")
+    parser.add_argument("--cache-dir", default=os.environ.get("HWDSE_CACHE_DIR", ".cache"), metavar="DIR", help="result cache (default: $HWDSE_CACHE_DIR, else .cache)")
 
 
 def run(args) -> int:
