@@ -129,9 +129,11 @@ def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
 
 def _verified(r) -> str:
     v = r.get("verified", None)
-    if v is True or v == 1 or v == "True":
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return "not run"
+    if str(v).lower() in ("true", "1", "1.0"):
         return "yes"
-    if v is False or v == 0 or v == "False":
+    if str(v).lower() in ("false", "0", "0.0"):
         return "NO"
     return "not run"
 

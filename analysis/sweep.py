@@ -389,6 +389,7 @@ def _run_dask(points, todo, evaluator, seed, quick, record, client, scheduler):
 
 def save_sweep(frame, outdir: Path | str, stem: str = "sweep", metadata: dict | None = None) -> dict[str, Path]:
     """Write <stem>.parquet, <stem>.csv and <stem>.metadata.json under outdir, each atomically."""
+    import pandas as pd
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = {"parquet": outdir / f"{stem}.parquet", "csv": outdir / f"{stem}.csv",
@@ -398,8 +399,13 @@ def save_sweep(frame, outdir: Path | str, stem: str = "sweep", metadata: dict | 
     for c in frame.columns:  # Parquet wants one type per column; mixed objects become text
         if frame[c].dtype == object:
             vals = frame[c].dropna()
-            if len(vals) and not all(isinstance(v, str) for v in vals):
-                frame[c] = frame[c].map(lambda v: None if v is None else (v if isinstance(v, str) else json.dumps(v, default=_json_default)))
+            if not len(vals) or all(isinstance(v, str) for v in vals):
+                continue
+            if all(isinstance(v, bool) for v in vals):
+                frame[c] = frame[c].astype("boolean")  # e.g. `verified`: True/False/missing
+            else:
+                frame[c] = frame[c].map(lambda v: None if v is None or v is pd.NA else (
+                    v if isinstance(v, str) else json.dumps(v, default=_json_default)))
     tmp = paths["parquet"].with_name(f".{stem}.parquet.{tag}.tmp")
     frame.to_parquet(tmp, index=False)
     os.replace(tmp, paths["parquet"])

@@ -38,7 +38,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--jobs", type=int, default=2, metavar="N", help="local worker processes (default 2)")
     parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT", help="Dask scheduler")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: config's, else 0)")
-    parser.add_argument("--cache-dir", default=os.environ.get("HWDSE_CACHE_DIR", ".cache"), metavar="DIR", help="result cache (default: $HWDSE_CACHE_DIR, else .cache)")
+    parser.add_argument("--cache-dir", default=os.environ.get("HWDSE_CACHE_DIR", ".cache"), metavar="DIR",
+                        help="result cache (default: $HWDSE_CACHE_DIR, else .cache)")
     parser.add_argument("--retry-failed", action="store_true", help="evaluate cached failed points again")
 
 

@@ -43,7 +43,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                         help="evaluate on this Dask distributed scheduler")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the config's, else 0)")
-    parser.add_argument("--cache-dir", default=os.environ.get("HWDSE_CACHE_DIR", ".cache"), metavar="DIR", help="result cache (default: $HWDSE_CACHE_DIR, else .cache)")
+    parser.add_argument("--cache-dir", default=os.environ.get("HWDSE_CACHE_DIR", ".cache"), metavar="DIR",
+                        help="result cache (default: $HWDSE_CACHE_DIR, else .cache)")
 
 
 def run(args) -> int:

@@ -172,3 +172,12 @@ def test_chain_cache_id_follows_the_code(tmp_path, monkeypatch):
     p = DesignPoint.make("int8", "fp32")
     assert sweep.point_key(p, sweep.ChainEvaluator(["quality"]), 0, False) != \
         sweep.point_key(p, sweep.ChainEvaluator(["quality", "synth"]), 0, False)
+
+
+def test_saved_booleans_stay_booleans(tmp_path):
+    df = pd.DataFrame({"point_id": ["a", "b", "c"], "verified": [True, False, None],
+                       "detail": [{"x": 1}, "text", None]})
+    paths = sweep.save_sweep(df, tmp_path)
+    back = sweep.load_sweep(paths["parquet"])
+    assert back["verified"].tolist()[:2] == [True, False] and back["verified"].isna().tolist()[2]
+    assert back["detail"].tolist()[:2] == ['{"x": 1}', "text"]
