@@ -494,11 +494,8 @@ def build_report(outdir: Path | str = "reports", *, quick: bool = False, jobs: i
     `config` (analysis.config.Config) replaces the default sweep and iso-area settings."""
     outdir = Path(outdir)
     cache_dir = Path(cache_dir) if cache_dir is not None else Path(".cache")
-    ctx = ReportContext(outdir=outdir, cache_dir=cache_dir, seed=seed, quick=quick, jobs=jobs)
-    # ReportContext has no scheduler field (analysis/section.py); sections that sweep read it with
-    # getattr(ctx, "scheduler", None).
-    ctx.scheduler = scheduler  # type: ignore[attr-defined]
-    ctx.config = config  # type: ignore[attr-defined]
+    ctx = ReportContext(outdir=outdir, cache_dir=cache_dir, seed=seed, quick=quick, jobs=jobs,
+                        scheduler=scheduler, config=config)
     from analysis.sweep import forget_report_sweeps
     forget_report_sweeps()  # sections share one sweep per report run, never one from an earlier run
     extra = {"scheduler": scheduler}

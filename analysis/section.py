@@ -47,6 +47,8 @@ class ReportContext:
     seed: int = 0
     quick: bool = False    # smaller sample sizes for tests
     jobs: int = 2
+    scheduler: str | None = None   # Dask scheduler address for sweeps; None runs them locally
+    config: object = None          # analysis.config.Config from --config, or None for defaults
 
     @property
     def figure_dir(self) -> Path:

@@ -713,7 +713,7 @@ def report_sweep(ctx, spec: SweepSpec | None = None):
     under ctx.outdir/sweep/ (sweep.parquet, sweep.csv, sweep.metadata.json). Sections call this;
     the first one pays for the evaluation, the others reuse the frame. ctx.quick: two formats x
     two accumulators, quality and synthesis only (no Verilator builds), for tests."""
-    cfg = getattr(ctx, "config", None)
+    cfg = ctx.config
     spec = spec or (cfg.sweep if cfg is not None and cfg.sweep is not None else default_spec(ctx.quick))
     key = (str(Path(ctx.outdir).resolve()), str(ctx.cache_dir), ctx.seed, ctx.quick,
            json.dumps(dataclasses.asdict(spec), sort_keys=True))
@@ -722,7 +722,7 @@ def report_sweep(ctx, spec: SweepSpec | None = None):
     t0 = time.perf_counter()
     evaluator = ChainEvaluator(("quality", "synth") if ctx.quick else STAGES, cache_dir=ctx.cache_dir)
     frame = run_sweep(spec, evaluator, cache_dir=ctx.cache_dir, jobs=max(1, int(ctx.jobs)),
-                      scheduler=getattr(ctx, "scheduler", None), seed=ctx.seed, quick=ctx.quick,
+                      scheduler=ctx.scheduler, seed=ctx.seed, quick=ctx.quick,
                       progress=True, desc="report sweep")
     from analysis.report import run_metadata
     md = run_metadata(ctx, sweep_spec=dataclasses.asdict(spec), evaluator=evaluator_id(evaluator),

@@ -10,7 +10,7 @@ def build(ctx: ReportContext, iso=None) -> Section:
     from analysis.config import FO4_SOURCE, IsoAreaConfig
     from analysis.sweep import report_sweep
 
-    cfg = getattr(ctx, "config", None)
+    cfg = ctx.config
     iso = iso or (cfg.isoarea if cfg is not None else IsoAreaConfig())
     df = report_sweep(ctx)
     df = df[df["library"] == "ge"] if "library" in df else df
