@@ -392,7 +392,8 @@ class GateSim:
         self.inputs = [(p, w) for p, w in inputs if p not in (clock, reset)]
         self.outputs = [(p, w) for p, w in outputs if w <= 64]
         self.clock, self.reset = clock, reset
-        self.build_dir = Path(build_dir)
+        # absolute: the model runs with its own scratch folder as working directory
+        self.build_dir = Path(build_dir).resolve()
         self.netlist_v = netlist_v
         self._instances = _cell_instances(netlist_v, cells, top)
         self.exe = self._build(jobs)
