@@ -119,13 +119,8 @@ class FixedFormat:
         """The integer format of the stored code."""
         return IntFormat(self.bits, self.signed) if self.bits <= 32 else None
 
-    @property
-    def min_int(self) -> int:
-        return -(1 << (self.bits - 1)) if self.signed else 0
-
-    @property
-    def max_int(self) -> int:
-        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+    min_int = IntFormat.min_int   # the stored code is an integer of the same width
+    max_int = IntFormat.max_int
 
     @property
     def lsb(self) -> Fraction:

@@ -11,16 +11,7 @@ from hwmodel import numerics as N
 from hwmodel.errors import FormatError, UnsupportedConfig
 from hwmodel.formats import FloatFormat, catalogue_formats, parse_format, BlockFormat
 
-# Formats ml_dtypes implements, with our spec for each (ml_dtypes is the independent reference).
-ML_DTYPES = {
-    "float8_e4m3fn": "float8_e4m3fn", "float8_e4m3fnuz": "float8_e4m3fnuz",
-    "float8_e5m2": "float8_e5m2", "float8_e5m2fnuz": "float8_e5m2fnuz",
-    "float8_e3m4": "float8_e3m4", "float8_e4m3": "fp(e=4,m=3,bias=7,nan=ieee)",
-    "float8_e4m3b11fnuz": "fp(e=4,m=3,bias=11,nan=fnuz)",
-    "float6_e2m3fn": "float6_e2m3fn", "float6_e3m2fn": "float6_e3m2fn",
-    "float4_e2m1fn": "float4_e2m1fn", "float8_e8m0fnu": "float8_e8m0fnu",
-    "bfloat16": "bfloat16", "int4": "int4", "uint4": "uint4", "int2": "int2", "uint2": "uint2",
-}
+from ml_dtypes_ref import ML_DTYPES
 
 
 def ml_type(name):

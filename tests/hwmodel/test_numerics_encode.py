@@ -11,15 +11,7 @@ from hwmodel import numerics as N
 from hwmodel.errors import FormatError, UnsupportedConfig
 from hwmodel.formats import parse_format
 from hwmodel.numerics import Rounding
-
-ML_FLOATS = {
-    "float8_e4m3fn": "float8_e4m3fn", "float8_e4m3fnuz": "float8_e4m3fnuz",
-    "float8_e5m2": "float8_e5m2", "float8_e5m2fnuz": "float8_e5m2fnuz",
-    "float8_e3m4": "float8_e3m4", "float8_e4m3": "fp(e=4,m=3,bias=7,nan=ieee)",
-    "float8_e4m3b11fnuz": "fp(e=4,m=3,bias=11,nan=fnuz)",
-    "float6_e2m3fn": "float6_e2m3fn", "float6_e3m2fn": "float6_e3m2fn",
-    "float4_e2m1fn": "float4_e2m1fn", "float8_e8m0fnu": "float8_e8m0fnu",
-}
+from ml_dtypes_ref import ML_FLOATS
 
 
 def candidates(fmt, rng, n_random=20_000):
