@@ -82,6 +82,8 @@ def run_section(ctx: ReportContext, name: str, builder: Builder | None = None) -
         section = builder(ctx)
         if not isinstance(section, Section):
             raise TypeError(f"build() of section {name!r} must return a Section, not {type(section).__name__}")
+        # a traceback left by an earlier failed run of this section no longer describes the report
+        (Path(ctx.outdir) / "logs" / f"{name}.traceback.txt").unlink(missing_ok=True)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - one section must never take the report down

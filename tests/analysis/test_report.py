@@ -125,3 +125,12 @@ def test_markdown_subset():
     assert "<ol><li>a</li><li>b</li></ol>" in h
     assert "<blockquote>quote</blockquote>" in h
     assert '<a href="https://example.org">x</a>' in h and "<em>it</em>" in h
+
+
+def test_success_clears_the_traceback_of_an_earlier_failure(tmp_path):
+    ctx = _ctx(tmp_path)
+    report.run_sections(ctx, ["boom"], {"boom": _stub_raises})
+    log = ctx.outdir / "logs" / "boom.traceback.txt"
+    assert log.exists()
+    report.run_sections(ctx, ["boom"], {"boom": _stub_ok})
+    assert not log.exists()
