@@ -64,7 +64,10 @@ def _tokens(text: str) -> list[str]:
 
 
 def _unquote(t: str) -> str:
-    return t[1:-1] if len(t) >= 2 and t[0] == '"' and t[-1] == '"' else t
+    """A quoted string's text, with line continuations (backslash-newline) removed."""
+    if len(t) >= 2 and t[0] == '"' and t[-1] == '"':
+        return t[1:-1].replace("\\\n", "")
+    return t
 
 
 def _parse_groups(tokens: list[str], path: str) -> _Group:
