@@ -86,17 +86,22 @@ def unit_of(unit: str, n: int | None = None, array: str | None = None):
     return parse_unit(unit)
 
 
+def check_unit_options(u, acc, pipeline: int) -> None:
+    """The --acc / --pipeline checks `rtl` and `synth` share, for the UnitSpec `u`."""
+    if u.kind == "mul" and acc is not None:
+        raise UnsupportedConfig("--unit mul takes no --acc (a multiplier has no accumulator)")
+    if u.has_accumulator and acc is None:
+        raise UnsupportedConfig(f"--unit {u.spec} needs --acc (kulisch, int32, fp16, bf16, fp32, ...)")
+    if u.kind == "dot" and pipeline not in (0, 1):
+        raise UnsupportedConfig(f"a dot-product unit takes --pipeline 0 or 1, not {pipeline!r}")
+
+
 def make_config(args):
     """The rtl config object the arguments describe (raises HwdseError subclasses)."""
     from rtl.unit import unit_config
 
     u = unit_of(args.unit, args.n, args.array)
-    if u.kind == "mul" and args.acc is not None:
-        raise UnsupportedConfig("--unit mul takes no --acc (a multiplier has no accumulator)")
-    if u.has_accumulator and args.acc is None:
-        raise UnsupportedConfig(f"--unit {u.spec} needs --acc (kulisch, int32, fp16, bf16, fp32, ...)")
-    if u.kind == "dot" and args.pipeline not in (0, 1):
-        raise UnsupportedConfig(f"a dot-product unit takes --pipeline 0 or 1, not {args.pipeline!r}")
+    check_unit_options(u, args.acc, args.pipeline)
     return unit_config(args.format, args.acc, u, args.pipeline)
 
 

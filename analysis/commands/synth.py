@@ -35,7 +35,7 @@ def add_arguments(parser) -> None:
                         help="what to synthesise: mac (default), mul, dot (with --n), dot:N, array:RxC")
     parser.add_argument("--n", type=int, default=None, metavar="N", help="lanes of --unit dot")
     parser.add_argument("--pipeline", type=int, default=1, metavar="P",
-                        help="product pipeline registers (default 1)")
+                        help="product pipeline registers (0..4, default 1; dot: 0 or 1)")
     parser.add_argument("--library", default="paper", metavar="paper|ge|PATH",
                         help="cell library (default paper)")
     parser.add_argument("--csv", action="store_true", help="print one CSV row with a header")
@@ -64,15 +64,12 @@ def result_row(fmt: str, acc: str | None, unit: str, r) -> dict:
 
 
 def run(args) -> int:
-    from analysis.commands.rtl import check_output_file, unit_of
+    from analysis.commands.rtl import check_output_file, check_unit_options, unit_of
     from rtl.liberty import resolve_library
     from rtl.synth import synth_unit
 
     unit = unit_of(args.unit, args.n)         # the same unit checks as `hwdse rtl`
-    if unit.kind == "mul" and args.acc is not None:
-        raise UnsupportedConfig("--unit mul takes no --acc (a multiplier has no accumulator)")
-    if unit.has_accumulator and args.acc is None:
-        raise UnsupportedConfig(f"--unit {unit.spec} needs --acc (kulisch, int32, fp16, bf16, fp32, ...)")
+    check_unit_options(unit, args.acc, args.pipeline)
     lib = resolve_library(args.library)       # a missing or unusable Liberty: exit 2 before Yosys
     if args.netlist:
         check_output_file(args.netlist, "--netlist")
