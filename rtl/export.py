@@ -42,7 +42,7 @@ def _component_and_name(obj, name):
         comp = obj
         cfg = getattr(obj, "config", None)
     else:
-        cfg, comp = obj, build_component(obj)
+        cfg, comp = obj, build_component(obj)   # config.create(), with a one-line error
     if name is None:
         if cfg is None:
             raise UnsupportedConfig("a component without .config needs an explicit module name")
