@@ -105,3 +105,10 @@ def test_generators_reject_something_that_is_not_their_config():
         Multiplier("e4m3")
     with pytest.raises(TypeError, match="MacConfig"):
         Mac(MulConfig("e4m3"))
+
+
+def test_size_limits_agree_with_the_generators():
+    import rtl.array
+    import rtl.dot
+    import rtl.unit
+    assert rtl.unit.MAX_DOT_N == rtl.dot.MAX_N and rtl.unit.MAX_ARRAY_DIM == rtl.array.MAX_DIM
