@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwmodel.errors import FormatError, UnsupportedConfig
-from hwmodel.formats import (FixedFormat, FloatFormat, Format, IntFormat, parse_format, FLOAT32,
-                             check_spec_text)
+from hwmodel.formats import (BlockFormat, FixedFormat, FloatFormat, Format, IntFormat, Pow2Scale,
+                             parse_format, FLOAT32, check_spec_text)
 from hwmodel.codec import (Rounding, _codes, _float_fields, _float_sig_exp, _float_special,
                            _lsb_exp, _max_exp, _scalar_format, decode, encode, mul_exact,
                            parse_rounding, quantize)
@@ -191,25 +191,44 @@ def _kulisch_span(f: Format) -> int:
     return f.emax - f.emin if isinstance(f, FloatFormat) else 0
 
 
+def _kulisch_operand(f: Format) -> tuple[int, int, int]:
+    """(S, exponent span, LSB exponent) of one operand of the products a Kulisch register adds.
+
+    A block format with power-of-two scales (E8M0 or any man_bits = 0 float, or shiftN) acts as
+    its element format with the scale's exponents added: each block's exact sum of element
+    products is shifted by the two scale exponents, so the span grows by (emax - emin) of the
+    scale and the LSB drops by the scale's emin. A per-tensor scale multiplies the read-out only.
+    """
+    if isinstance(f, BlockFormat):
+        sc = f.scale
+        if not (isinstance(sc, Pow2Scale) or sc.man_bits == 0):
+            raise UnsupportedConfig(f"Kulisch accumulation across blocks needs power-of-two scales "
+                                    f"(e8m0 or shiftN); {f.name}'s scale {sc.name} is not one")
+        s, span, lsb = _kulisch_operand(f.element)
+        return s, span + (sc.emax - sc.emin), lsb + sc.emin
+    if isinstance(f, FloatFormat) and not f.subnormals:
+        raise UnsupportedConfig(f"Kulisch accumulation needs formats with zero/subnormals, not {f.name}")
+    return _kulisch_S(f), _kulisch_span(f), _lsb_exp(f)
+
+
 def kulisch_spec(fa: Format | str, fb: Format | str | None = None,
                  guard_bits: int = DEFAULT_GUARD_BITS) -> KulischSpec:
     """Width and LSB exponent of the exact accumulator of fa x fb products (docs/DESIGN.md).
 
     INT8 x INT8: W = 8 + 8 - 1 + 0 + 12 = 27, L = 0. FP8-E4M3: S = 5, k = 2 * (8 - (-6)) = 28
     (the paper's 2(2^E - 2)), W = 9 + 28 + 12 = 49, L = 2 * (-6 - 3) = -18.
+    Block formats with power-of-two scales are accepted (see `_kulisch_operand`): INT4 groups with
+    a shift8 scale have k = 2 * 255, W = 4 + 4 - 1 + 510 + 12 = 529, L = 2 * -128.
     """
-    fa = _scalar_format(fa, "kulisch_spec")
-    fb = fa if fb is None else _scalar_format(fb, "kulisch_spec")
+    fa = parse_format(fa)
+    fb = fa if fb is None else parse_format(fb)
     if (not isinstance(guard_bits, int) or isinstance(guard_bits, bool)
             or not 0 <= guard_bits <= _MAX_GUARD_BITS):
         raise UnsupportedConfig(f"Kulisch guard bits must be an int in 0..{_MAX_GUARD_BITS}, "
                                 f"not {guard_bits!r}")
-    for f in (fa, fb):
-        if isinstance(f, FloatFormat) and not f.subnormals:
-            raise UnsupportedConfig(f"Kulisch accumulation needs formats with zero/subnormals, not {f.name}")
-    sa, sb = _kulisch_S(fa), _kulisch_S(fb)
-    k = _kulisch_span(fa) + _kulisch_span(fb)
-    return KulischSpec(width=sa + sb - 1 + k + guard_bits, lsb_exp=_lsb_exp(fa) + _lsb_exp(fb),
+    (sa, ka, la), (sb, kb, lb) = _kulisch_operand(fa), _kulisch_operand(fb)
+    k = ka + kb
+    return KulischSpec(width=sa + sb - 1 + k + guard_bits, lsb_exp=la + lb,
                        guard_bits=guard_bits, sig_bits_a=sa, sig_bits_b=sb, exp_span=k)
 
 

@@ -492,13 +492,6 @@ def quantize(fmt: Format | str, x, rounding: Rounding | str = Rounding.RNE, satu
     return decode(f, encode(f, x, rounding, saturate, seed))
 
 
-def _elem_emax(f: Format) -> int:
-    """Exponent of the largest power of two the element format holds (OCP MX emax_elem)."""
-    if isinstance(f, FloatFormat):
-        return f.emax
-    return math.frexp(f.max_value)[1] - 1
-
-
 def quantize_block(fmt: Format | str, x, rounding: Rounding | str = Rounding.RNE, seed=None):
     """(scale_codes, element_codes) of x in a block format, blocks along the last axis.
 
@@ -523,7 +516,7 @@ def quantize_block(fmt: Format | str, x, rounding: Rounding | str = Rounding.RNE
     amax = np.max(np.abs(xb), axis=-1)
     bad = ~np.isfinite(amax)
     safe = np.where(bad | (amax == 0), 0.0, amax)
-    shared = np.frexp(safe)[1].astype(np.int64) - 1 - _elem_emax(f.element)
+    shared = np.frexp(safe)[1].astype(np.int64) - 1 - f.element_emax
     shared = np.where(safe == 0, f.scale.emin, shared)
     shared = np.clip(shared, f.scale.emin, f.scale.emax)
     scale_codes = encode(f.scale, np.ldexp(1.0, shared.astype(np.int32)))

@@ -538,6 +538,19 @@ class BlockFormat:
         return self.element.bits
 
     @property
+    def element_max(self) -> float:
+        """Largest finite element value (the amax rule's elem_max: 6 for E2M1, 127 for INT8)."""
+        el = self.element
+        return el.max_normal if isinstance(el, FloatFormat) else el.max_value
+
+    @property
+    def element_emax(self) -> int:
+        """OCP MX emax_elem: exponent of the largest power of two the element format holds
+        (floor(log2 of the largest positive value); MXINT8: 0)."""
+        el = self.element
+        return el.emax if isinstance(el, FloatFormat) else math.frexp(el.max_value)[1] - 1
+
+    @property
     def elements_per_scale(self) -> int:
         return self.block_size * self.block_rows
 

@@ -115,6 +115,16 @@ def test_block_catalogue_entries(name):
     assert f.source.strip()
 
 
+@pytest.mark.parametrize("name,elem_max,emax_elem", [
+    # OCP MX v1.0 Table 1 emax_elem: E4M3 8, E5M2 15, E2M3 2, E3M2 4, E2M1 2, INT8 0
+    ("mxfp8_e4m3", 448.0, 8), ("mxfp8_e5m2", 57344.0, 15), ("mxfp6_e2m3", 7.5, 2),
+    ("mxfp6_e3m2", 28.0, 4), ("mxfp4", 6.0, 2), ("mxint8", 127 / 64, 0),
+    ("nvfp4", 6.0, 2), ("jetfire_int8", 127.0, 6), ("shiftquant_int4", 7.0, 2)])
+def test_block_element_range(name, elem_max, emax_elem):
+    f = parse_format(name)
+    assert (f.element_max, f.element_emax) == (elem_max, emax_elem)
+
+
 def test_ue4m3_is_e4m3_without_its_sign():
     """NVFP4's scale: the positive E4M3 codes, max 448, 0x7F NaN (OFP8 rev 1.0)."""
     ue, e4 = parse_format("ue4m3"), parse_format("e4m3")

@@ -125,3 +125,22 @@ def test_golden_numerics_import_one_way():
     import hwmodel.numerics as N
     for name in N.__all__:          # the public face still offers every name
         assert getattr(N, name) is not None
+
+
+# Kulisch across blocks with power-of-two scales: the element's S, its exponent span plus the
+# scale's (E8M0: 2^-127..2^127, span 254; shift8: 2^-128..2^127, span 255), typed by hand.
+@pytest.mark.parametrize("fmt,width,lsb", [
+    ("shiftquant_int4", 4 + 4 - 1 + 2 * 255 + 12, 2 * -128),
+    ("mxfp4", 3 + 3 - 1 + 2 * (2 + 254) + 12, 2 * (0 - 1 - 127)),
+    ("mxint8", 8 + 8 - 1 + 2 * 254 + 12, 2 * (-6 - 127)),
+    ("block(int4,block=16,scale=shift4,rule=pow2)", 4 + 4 - 1 + 2 * 15 + 12, 2 * -8),
+])
+def test_kulisch_width_of_power_of_two_scaled_blocks(fmt, width, lsb):
+    ks = kulisch_spec(fmt)
+    assert (ks.width, ks.lsb_exp) == (width, lsb) and kulisch_width(fmt) == width
+
+
+@pytest.mark.parametrize("fmt", ["nvfp4", "jetfire_int8", "deepseek_fp8_act"])
+def test_kulisch_across_blocks_needs_power_of_two_scales(fmt):
+    with pytest.raises(HwdseError, match="power-of-two scales"):
+        kulisch_spec(fmt)
