@@ -128,7 +128,7 @@ class FixedFormat:
     def name(self) -> str:
         if self.label:
             return self.label
-        return self._structural
+        return _registered_spec(self) or self._structural
 
     @property
     def _structural(self) -> str:
@@ -301,6 +301,9 @@ class FloatFormat:
         the 'fn' name for another format, e.g. float4_e2m1fnao); parse_format reads it back."""
         if self.label:
             return self.label
+        known = _registered_spec(self)
+        if known:       # equal to a catalogue entry: its name, so equal formats display alike
+            return known
         s = self._derived_name(_NAN_SUFFIX[self.nan])
         if self.nan is NanEncoding.ALL_ONES:
             # The OCP FP6/FP4 and E8M0 labels spell 'fn' as ml_dtypes does although those formats
@@ -499,6 +502,9 @@ class BlockFormat:
         'blk_{element}__{scale}__k{N}[r{rows}]__{rule}[__{tensor scale}]'; parse_format reads it."""
         if self.label:
             return self.label
+        known = _registered_spec(self)
+        if known:
+            return known
         if self._is_plain_mx:
             return f"mx_{self.element.name}_k{self.block_size}"
         parts = [self.element.name, self.scale.name,
@@ -631,8 +637,12 @@ def _add_named(fmt: Format, *aliases: str) -> Format:
 
 
 def _registered_spec(fmt) -> str | None:
+    """The catalogue (or parse-only) name of the registered format equal to fmt, else None."""
+    registry = globals().get("_SPEC_BY_VALUE")    # None while the catalogue is being built
+    if not registry:
+        return None
     try:
-        return _SPEC_BY_VALUE.get(fmt)
+        return registry.get(fmt)
     except TypeError:       # an unhashable field (only possible for a malformed object)
         return None
 
