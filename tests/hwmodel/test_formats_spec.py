@@ -100,9 +100,14 @@ def test_names_are_identifiers(fmt):
 
 
 @settings(max_examples=200, deadline=None)
-@given(formats, formats)
-def test_equal_formats_have_equal_specs(a, b):
+@given(formats, st.data())
+def test_equal_formats_have_equal_specs(a, data):
+    """Half the time b is an equal object built another way (parsed from a's name, or a copy
+    without label), else an independent format: equality and spec equality agree either way."""
+    b = data.draw(st.one_of(st.just(parse_format(a.name)), st.just(_unlabelled(a)), formats))
     assert (a == b) == (a.spec == b.spec)
+    if a == b:
+        assert a.name == b.name and hash(a) == hash(b)
 
 
 @pytest.mark.parametrize("spec,expected", [
