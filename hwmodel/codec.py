@@ -492,6 +492,14 @@ def quantize(fmt: Format | str, x, rounding: Rounding | str = Rounding.RNE, satu
     return decode(f, encode(f, x, rounding, saturate, seed))
 
 
+def _elem_emax(f: Format) -> int:
+    """Exponent of the largest power of two the element format holds (OCP MX emax_elem); the
+    same as BlockFormat.element_emax."""
+    if isinstance(f, FloatFormat):
+        return f.emax
+    return math.frexp(f.max_value)[1] - 1
+
+
 def quantize_block(fmt: Format | str, x, rounding: Rounding | str = Rounding.RNE, seed=None):
     """(scale_codes, element_codes) of x in a block format, blocks along the last axis.
 

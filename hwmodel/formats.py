@@ -663,7 +663,7 @@ FLOAT6_E3M2FN = _add(FloatFormat(3, 2, 3, NanEncoding.NONE, label="float6_e3m2fn
                      "e3m2", "fp6_e3m2")
 FLOAT4_E2M1FN = _add(FloatFormat(2, 1, 1, NanEncoding.NONE, label="float4_e2m1fn", source=_MX),
                      "e2m1", "fp4", "fp4_e2m1")
-_add(E8M0, "e8m0")
+_add(E8M0, "e8m0", "ue8m0")
 FLOAT16 = _add(FloatFormat(5, 10, 15, NanEncoding.IEEE, label="float16", source=_IEEE),
                "fp16", "half", "e5m10")
 BFLOAT16 = _add(FloatFormat(8, 7, 127, NanEncoding.IEEE, label="bfloat16", source=_BF16),

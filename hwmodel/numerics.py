@@ -18,6 +18,11 @@ from hwmodel.codec import (Rounding, all_codes, decode, decode_exact, decode_sca
                            dequantize_block, encode, is_nan, mul_exact, parse_rounding, quantize,
                            quantize_block)
 
+# Helpers that code written against the former single numerics module imported from here.
+from hwmodel.codec import (_codes, _elem_emax, _float_fields, _float_sig_exp,  # noqa: F401
+                           _float_special, _lsb_exp, _max_code, _max_exp, _nan_code,
+                           _scalar_format)
+
 __all__ = [
     "Rounding", "parse_rounding", "decode", "decode_exact", "all_codes", "is_nan", "mul_exact",
     "encode", "quantize", "quantize_block", "dequantize_block", "decode_scale",
