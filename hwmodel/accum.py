@@ -160,6 +160,16 @@ class KulischSpec:
     sig_bits_a/b  S: significand bits incl. sign and hidden bit (float: man + 2; int: bits)
     exp_span k = (emax_a - emin_a) + (emax_b - emin_b): how far products' LSBs can shift
     guard_bits V: headroom for 2^V worst-case products
+
+    Block formats with power-of-two scales (block_size > 1): the register adds one exact block sum
+    per step, each shifted by the two scale exponents (hwmodel.blockscaled's block dot):
+    width    W = sum_bits + k + V, sum_bits = M_a + M_b + ceil(log2 block_size) + 1, where M is
+             the bits of the largest element magnitude at the element LSB (float: emax - emin +
+             precision; int/fixed: bits), so sum_bits holds any block's exact sum with its sign
+    exp_span k = (kmax_a - kmin_a) + (kmax_b - kmin_b), the scales' exponent spans
+    lsb_exp  L = element LSB exponents + kmin_a + kmin_b
+    guard_bits V: headroom for 2^V worst-case block sums
+    sig_bits_a/b  M_a, M_b
     """
 
     width: int
@@ -168,6 +178,7 @@ class KulischSpec:
     sig_bits_a: int
     sig_bits_b: int
     exp_span: int
+    block_size: int = 1
 
     @property
     def name(self) -> str:
@@ -191,24 +202,11 @@ def _kulisch_span(f: Format) -> int:
     return f.emax - f.emin if isinstance(f, FloatFormat) else 0
 
 
-def _kulisch_operand(f: Format) -> tuple[int, int, int]:
-    """(S, exponent span, LSB exponent) of one operand of the products a Kulisch register adds.
-
-    A block format with power-of-two scales (E8M0 or any man_bits = 0 float, or shiftN) acts as
-    its element format with the scale's exponents added: each block's exact sum of element
-    products is shifted by the two scale exponents, so the span grows by (emax - emin) of the
-    scale and the LSB drops by the scale's emin. A per-tensor scale multiplies the read-out only.
-    """
-    if isinstance(f, BlockFormat):
-        sc = f.scale
-        if not (isinstance(sc, Pow2Scale) or sc.man_bits == 0):
-            raise UnsupportedConfig(f"Kulisch accumulation across blocks needs power-of-two scales "
-                                    f"(e8m0 or shiftN); {f.name}'s scale {sc.name} is not one")
-        s, span, lsb = _kulisch_operand(f.element)
-        return s, span + (sc.emax - sc.emin), lsb + sc.emin
-    if isinstance(f, FloatFormat) and not f.subnormals:
-        raise UnsupportedConfig(f"Kulisch accumulation needs formats with zero/subnormals, not {f.name}")
-    return _kulisch_S(f), _kulisch_span(f), _lsb_exp(f)
+def _check_guard_bits(guard_bits) -> None:
+    if (not isinstance(guard_bits, int) or isinstance(guard_bits, bool)
+            or not 0 <= guard_bits <= _MAX_GUARD_BITS):
+        raise UnsupportedConfig(f"Kulisch guard bits must be an int in 0..{_MAX_GUARD_BITS}, "
+                                f"not {guard_bits!r}")
 
 
 def kulisch_spec(fa: Format | str, fb: Format | str | None = None,
@@ -217,19 +215,52 @@ def kulisch_spec(fa: Format | str, fb: Format | str | None = None,
 
     INT8 x INT8: W = 8 + 8 - 1 + 0 + 12 = 27, L = 0. FP8-E4M3: S = 5, k = 2 * (8 - (-6)) = 28
     (the paper's 2(2^E - 2)), W = 9 + 28 + 12 = 49, L = 2 * (-6 - 3) = -18.
-    Block formats with power-of-two scales are accepted (see `_kulisch_operand`): INT4 groups with
-    a shift8 scale have k = 2 * 255, W = 4 + 4 - 1 + 510 + 12 = 529, L = 2 * -128.
+    Two block formats with power-of-two scales (E8M0, shiftN) and one block size: the register of
+    block sums (see KulischSpec). INT4 groups of 32 with shift8 scales: sum_bits = 4 + 4 + 5 + 1
+    = 14, k = 2 * 255, W = 14 + 510 + 12 = 536, L = 2 * -128.
     """
     fa = parse_format(fa)
     fb = fa if fb is None else parse_format(fb)
-    if (not isinstance(guard_bits, int) or isinstance(guard_bits, bool)
-            or not 0 <= guard_bits <= _MAX_GUARD_BITS):
-        raise UnsupportedConfig(f"Kulisch guard bits must be an int in 0..{_MAX_GUARD_BITS}, "
-                                f"not {guard_bits!r}")
-    (sa, ka, la), (sb, kb, lb) = _kulisch_operand(fa), _kulisch_operand(fb)
-    k = ka + kb
-    return KulischSpec(width=sa + sb - 1 + k + guard_bits, lsb_exp=la + lb,
+    _check_guard_bits(guard_bits)
+    if isinstance(fa, BlockFormat) or isinstance(fb, BlockFormat):
+        return _block_kulisch_spec(fa, fb, guard_bits)
+    for f in (fa, fb):
+        if isinstance(f, FloatFormat) and not f.subnormals:
+            raise UnsupportedConfig(f"Kulisch accumulation needs formats with zero/subnormals, not {f.name}")
+    sa, sb = _kulisch_S(fa), _kulisch_S(fb)
+    k = _kulisch_span(fa) + _kulisch_span(fb)
+    return KulischSpec(width=sa + sb - 1 + k + guard_bits, lsb_exp=_lsb_exp(fa) + _lsb_exp(fb),
                        guard_bits=guard_bits, sig_bits_a=sa, sig_bits_b=sb, exp_span=k)
+
+
+def _magnitude_bits(f: Format) -> int:
+    """M: bits of the largest element magnitude counted in units of the element's LSB."""
+    if isinstance(f, FloatFormat):
+        return (f.emax - f.emin) + f.precision
+    return f.bits          # signed: |min| = 2^(bits-1) needs `bits` bits; unsigned: max < 2^bits
+
+
+def _block_kulisch_spec(fa, fb, guard_bits: int) -> KulischSpec:
+    if not (isinstance(fa, BlockFormat) and isinstance(fb, BlockFormat)):
+        raise UnsupportedConfig(f"a Kulisch register takes two scalar formats or two block formats, "
+                                f"not {fa.name} x {fb.name}")
+    if fa.block_size != fb.block_size:
+        raise UnsupportedConfig(f"block formats of one dot product share the block size, not "
+                                f"{fa.block_size} ({fa.name}) and {fb.block_size} ({fb.name})")
+    for f in (fa, fb):
+        if not (isinstance(f.scale, Pow2Scale) or f.scale.man_bits == 0):
+            raise UnsupportedConfig(f"Kulisch accumulation across blocks needs power-of-two scales "
+                                    f"(e8m0 or shiftN); {f.name}'s scale {f.scale.name} is not one; "
+                                    "use a float accumulator (fp32, fp16, bf16)")
+        if isinstance(f.element, FloatFormat) and not f.element.signed:
+            raise UnsupportedConfig(f"Kulisch accumulation needs signed elements, not {f.element.name}")
+    ma, mb = _magnitude_bits(fa.element), _magnitude_bits(fb.element)
+    # the exact sum of block_size products of magnitude < 2^(ma+mb), and a sign bit
+    sum_bits = ma + mb + (fa.block_size - 1).bit_length() + 1
+    k = (fa.scale.emax - fa.scale.emin) + (fb.scale.emax - fb.scale.emin)
+    lsb = _lsb_exp(fa.element) + _lsb_exp(fb.element) + fa.scale.emin + fb.scale.emin
+    return KulischSpec(width=sum_bits + k + guard_bits, lsb_exp=lsb, guard_bits=guard_bits,
+                       sig_bits_a=ma, sig_bits_b=mb, exp_span=k, block_size=fa.block_size)
 
 
 def kulisch_width(fa: Format | str, fb: Format | str | None = None,

@@ -127,20 +127,27 @@ def test_golden_numerics_import_one_way():
         assert getattr(N, name) is not None
 
 
-# Kulisch across blocks with power-of-two scales: the element's S, its exponent span plus the
-# scale's (E8M0: 2^-127..2^127, span 254; shift8: 2^-128..2^127, span 255), typed by hand.
+# Kulisch across blocks with power-of-two scales: one exact block sum per step. sum_bits =
+# M_a + M_b + ceil(log2 block) + 1 with M the largest element magnitude in element LSBs (INT4: 4,
+# since |-8| = 2^3 needs 4 bits; E2M1: 6 = 0b1100 at LSB 2^-1 needs 4 bits = emax-emin+precision;
+# MXINT8's fixed point: 8), plus the scales' exponent spans (E8M0: -127..127, 254; shift8:
+# -128..127, 255), typed by hand.
 @pytest.mark.parametrize("fmt,width,lsb", [
-    ("shiftquant_int4", 4 + 4 - 1 + 2 * 255 + 12, 2 * -128),
-    ("mxfp4", 3 + 3 - 1 + 2 * (2 + 254) + 12, 2 * (0 - 1 - 127)),
-    ("mxint8", 8 + 8 - 1 + 2 * 254 + 12, 2 * (-6 - 127)),
-    ("block(int4,block=16,scale=shift4,rule=pow2)", 4 + 4 - 1 + 2 * 15 + 12, 2 * -8),
+    ("shiftquant_int4", (4 + 4 + 5 + 1) + 2 * 255 + 12, 2 * -128),
+    ("mxfp4", (4 + 4 + 5 + 1) + 2 * 254 + 12, 2 * (-1 - 127)),
+    ("mxint8", (8 + 8 + 5 + 1) + 2 * 254 + 12, 2 * (-6 - 127)),
+    ("block(int4,block=16,scale=shift4,rule=pow2)", (4 + 4 + 4 + 1) + 2 * 15 + 12, 2 * -8),
 ])
 def test_kulisch_width_of_power_of_two_scaled_blocks(fmt, width, lsb):
     ks = kulisch_spec(fmt)
     assert (ks.width, ks.lsb_exp) == (width, lsb) and kulisch_width(fmt) == width
 
 
-@pytest.mark.parametrize("fmt", ["nvfp4", "jetfire_int8", "deepseek_fp8_act"])
-def test_kulisch_across_blocks_needs_power_of_two_scales(fmt):
-    with pytest.raises(HwdseError, match="power-of-two scales"):
-        kulisch_spec(fmt)
+@pytest.mark.parametrize("fa,fb,msg", [
+    ("nvfp4", None, "power-of-two scales"), ("jetfire_int8", None, "power-of-two scales"),
+    ("deepseek_fp8_act", None, "power-of-two scales"), ("mxfp4", "e2m1", "two block formats"),
+    ("mxfp4", "mx(e2m1,block=16)", "share the block size"),
+])
+def test_kulisch_across_blocks_needs_power_of_two_scales(fa, fb, msg):
+    with pytest.raises(HwdseError, match=msg):
+        kulisch_spec(fa, fb)
