@@ -834,6 +834,8 @@ def parse_format(spec: str | Format) -> Format:
     """
     if isinstance(spec, _FORMAT_TYPES):
         return spec
+    if isinstance(spec, Pow2Scale):
+        raise FormatError(f"{spec.name} is a block scale (a power-of-two shift), not a number format")
     s = _check_text(spec, "format spec")
     return _parse(s, spec, 0)
 

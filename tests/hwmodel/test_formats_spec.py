@@ -177,3 +177,12 @@ def test_spec_length_is_bounded():
         parse_format("mx(" * 500 + "e2m1" + ")" * 500)
     with pytest.raises(FormatError, match="nested"):
         parse_format("mx(" * 8 + "e2m1" + ")" * 8)
+
+
+def test_a_scale_object_is_not_a_format():
+    with pytest.raises(FormatError, match="block scale"):
+        parse_format(Pow2Scale(8))
+    with pytest.raises(FormatError, match="nested blocks"):
+        parse_scale(parse_format("mxfp4"))
+    with pytest.raises(FormatError, match="power-of-two shift shiftN, not 'int8'"):
+        parse_scale("int8")
