@@ -379,12 +379,30 @@ class Pow2Scale:
     def kind(self) -> str:
         return "pow2"
 
-    exp_bits = property(lambda self: self.bits)
-    man_bits = property(lambda self: 0)
-    precision = property(lambda self: 1)
-    has_nan = property(lambda self: False)
-    has_inf = property(lambda self: False)
-    has_zero = property(lambda self: False)
+    # The float-format views a scale datapath reads: all bits are exponent, the significand is 1.
+    @property
+    def exp_bits(self) -> int:
+        return self.bits
+
+    @property
+    def man_bits(self) -> int:
+        return 0
+
+    @property
+    def precision(self) -> int:
+        return 1
+
+    @property
+    def has_nan(self) -> bool:
+        return False
+
+    @property
+    def has_inf(self) -> bool:
+        return False
+
+    @property
+    def has_zero(self) -> bool:
+        return False
 
     @property
     def emin(self) -> int:
