@@ -22,6 +22,7 @@ COMMANDS = [
     ("quantize", "quantize"),
     ("rtl", "rtl"),
     ("synth", "synth"),
+    ("fpga", "fpga"),
     ("energy", "energy"),
     ("paper", "paper"),
     ("gpu-bench", "gpu_bench"),
