@@ -23,6 +23,7 @@ COMMANDS = [
     ("rtl", "rtl"),
     ("synth", "synth"),
     ("fpga", "fpga"),
+    ("sta", "sta"),
     ("energy", "energy"),
     ("paper", "paper"),
     ("gpu-bench", "gpu_bench"),

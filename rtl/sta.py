@@ -109,7 +109,7 @@ class StaResult:
     slack_ns: float
     startpoint: str
     endpoint: str
-    path_cells: int                 # cell outputs on the critical path
+    path_cells: int                 # cells on the critical path, launch/capture registers included
     power_mw: float                 # total at 1/clock_ns
     internal_mw: float
     switching_mw: float
@@ -256,7 +256,7 @@ def run_sta(netlist_v: str, top: str, liberty, clock_ns: float = 10.0, activity:
         top=top, library=lpath.stem, library_sha256=hashlib.sha256(lib_text.encode()).hexdigest(),
         clock_ns=float(clock_ns), critical_path_ns=float(clock_ns) - slack, slack_ns=slack,
         startpoint=sp.group(1) if sp else "", endpoint=ep.group(1) if ep else "",
-        path_cells=len(_PATH_LINE.findall(checks)), power_mw=total, internal_mw=internal,
+        path_cells=len({m[0] for m in _PATH_LINE.findall(checks.split("data arrival time")[0])}), power_mw=total, internal_mw=internal,
         switching_mw=switching, leakage_mw=leakage,
         activity=activity_source or f"{activity:g} toggles per cycle on every net (stated, not simulated)",
         sta_version=version, netlist_sha256=hashlib.sha256(netlist_v.encode()).hexdigest(),

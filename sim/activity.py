@@ -134,9 +134,11 @@ def mac_stimulus(in_fmt, acc, n: int = 2000, seed: int = 0, dist: str = "gaussia
 
 def mac_activity(in_fmt, acc, netlist_v: str, top: str, liberty, n: int = 2000, seed: int = 0,
                  dist: str = "gaussian", dot_length: int | None = None, cache_dir=None) -> Activity:
-    stim = mac_stimulus(in_fmt, acc, n, seed, dist, dot_length)
+    from sim.energy import DOT_LENGTH
+    dl = dot_length or DOT_LENGTH
+    stim = mac_stimulus(in_fmt, acc, n, seed, dist, dl)
     label = (f"gate-level simulation (Verilator, zero-delay) of {n} MACs, {dist} operands, "
-             f"seed {seed}, cleared every {dot_length or 'DOT_LENGTH'} products")
+             f"seed {seed}, cleared every {dl} products")
     return netlist_activity(netlist_v, top, liberty, stim, label=label, cache_dir=cache_dir)
 
 
