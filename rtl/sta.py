@@ -12,7 +12,7 @@ Contract
                                    for rtl's library resolver.
     sta_available() -> str | None  None when OpenSTA and the OSU018 Liberty are installed, else
                                    the reason (with the install command)
-    check_timing_library(text, path)   DataError unless the Liberty has timing tables
+    has_timing_tables(text) -> bool; check_timing_library(text, path): DataError unless it has
     run_sta(netlist_v, top, liberty, clock_ns=10.0, activity=0.1, *, pin_activity=None,
             port_activity=None, activity_source=None, cache_dir=None, use_cache=True) -> StaResult
         critical path = clock period - worst setup slack (inputs and outputs constrained at 0 ns
@@ -93,8 +93,12 @@ def sta_version() -> str:
 _TIMING = re.compile(r"\b(cell_rise|cell_fall|rise_transition|fall_transition)\s*\(")
 
 
+def has_timing_tables(text: str) -> bool:
+    return bool(_TIMING.search(text))
+
+
 def check_timing_library(text: str, path) -> None:
-    if not _TIMING.search(text):
+    if not has_timing_tables(text):
         raise DataError(f"{path}: Liberty library has no timing tables (cell_rise/cell_fall); "
                         f"OpenSTA timing needs a characterised library such as osu018 ({INSTALL})")
 

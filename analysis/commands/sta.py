@@ -63,8 +63,7 @@ def _activity_arg(text: str, kind: str):
 def run(args) -> int:
     from hwmodel.errors import UnsupportedConfig
     from rtl.fpga import parse_unit_arg
-    from rtl.sta import check_timing_library, library_path, run_sta, sta_binary
-    from rtl.synth import synth_unit
+    from rtl.sta import check_timing_library, library_path, sta_binary
 
     kind, n = parse_unit_arg(args.unit)
     if kind == "mul" and args.acc is not None:
@@ -86,45 +85,79 @@ def run(args) -> int:
         raise DataError(f"library must be osu018 or an existing Liberty file, not {args.library!r}")
     check_timing_library(p.read_text(errors="replace"), p)
 
-    acc = args.acc or "kulisch"
-    use_cache = not args.no_cache
-    r = synth_unit(args.format, acc, unit=kind, n=n, library=lib,
-                   pipeline_stages=args.pipeline, use_cache=use_cache)
-    if rate is None:
-        from sim.activity import mac_activity
-        act = mac_activity(args.format, acc, r.netlist, r.top, lib, n=args.cycles)
-        s = run_sta(r.netlist, r.top, lib, args.clock, pin_activity=act.pins,
-                    port_activity=act.ports, activity_source=act.source, use_cache=use_cache)
-        act_text = f"{act.source}; mean {act.mean_output_toggle_rate:.3f} toggles per cell output per cycle"
-    else:
-        s = run_sta(r.netlist, r.top, lib, args.clock, rate, use_cache=use_cache)
-        act_text = s.activity
-    fo4 = synth_unit(args.format, acc, unit=kind, n=n, library="ge",
-                     pipeline_stages=args.pipeline, use_cache=use_cache)
-    row = {"format": args.format, "acc": args.acc or "", "unit": args.unit, "library": s.library,
-           f"area_{r.area_unit}": round(r.area, 1), "n_cells": r.n_cells,
-           "critical_path_ns": round(s.critical_path_ns, 4), "fmax_mhz": round(s.fmax_mhz, 1),
-           "path_cells": s.path_cells, "delay_fo4_ge": None if fo4.delay_fo4 is None else round(fo4.delay_fo4, 2),
-           "clock_ns": s.clock_ns, "power_mw": round(s.power_mw, 5),
-           "internal_mw": round(s.internal_mw, 5), "switching_mw": round(s.switching_mw, 5),
-           "leakage_mw": round(s.leakage_mw, 8), "pj_per_cycle": round(s.pj_per_cycle, 4),
-           "activity": act_text, "sta": s.sta_version, "netlist_sha256": s.netlist_sha256[:16],
-           "library_sha256": s.library_sha256[:16]}
+    row, lines = measure(args.format, args.acc, kind, n, lib, args.clock, rate, args.cycles,
+                         args.pipeline, not args.no_cache)
     if args.csv:
         import csv
         w = csv.DictWriter(sys.stdout, fieldnames=list(row))
         w.writeheader()
         w.writerow(row)
         return 0
-    print(f"{r.top} mapped to {s.library}: {r.area:.0f} {r.area_unit}, {r.n_cells} cells")
-    print(f"  critical path (OpenSTA): {s.critical_path_ns:.3f} ns ({s.fmax_mhz:.0f} MHz), "
-          f"{s.path_cells} cells, {s.startpoint} -> {s.endpoint}")
-    if fo4.delay_fo4 is not None:
-        print(f"  FO4 estimate of the same unit (ge.lib, Logical Effort, no wires): "
-              f"{fo4.delay_fo4:.1f} FO4, {fo4.logic_depth} cells")
-    print(f"  power (OpenSTA report_power) at {1000 / s.clock_ns:g} MHz: {s.power_mw:.3f} mW "
-          f"(internal {s.internal_mw:.3f}, switching {s.switching_mw:.3f}, leakage "
-          f"{s.leakage_mw * 1e3:.3f} uW) = {s.pj_per_cycle:.2f} pJ per cycle")
-    print(f"  activity: {act_text}")
-    print(f"  source: {s.source}{' (cached)' if s.from_cache else ''}; synthesis {r.source}")
+    print("\n".join(lines))
     return 0
+
+
+def measure(fmt, acc, kind: str, n: int, lib: str, clock_ns: float, rate, cycles: int,
+            pipeline: int, use_cache: bool = True, synth=None) -> tuple[dict, list[str]]:
+    """OpenSTA timing and power of one unit: (flat row, printed lines). `rate` None: activity
+    from gate-level simulation (MAC); else toggles per cycle on every net. `synth`: the unit's
+    SynthResult on `lib` if already at hand."""
+    from rtl.sta import run_sta
+    from rtl.synth import synth_unit
+    acc_ = acc or "kulisch"
+    r = synth or synth_unit(fmt, acc_, unit=kind, n=n, library=lib, pipeline_stages=pipeline,
+                            use_cache=use_cache)
+    if rate is None:
+        from sim.activity import mac_activity
+        act = mac_activity(fmt, acc_, r.netlist, r.top, lib, n=cycles)
+        s = run_sta(r.netlist, r.top, lib, clock_ns, pin_activity=act.pins,
+                    port_activity=act.ports, activity_source=act.source, use_cache=use_cache)
+        act_text = f"{act.source}; mean {act.mean_output_toggle_rate:.3f} toggles per cell output per cycle"
+    else:
+        s = run_sta(r.netlist, r.top, lib, clock_ns, rate, use_cache=use_cache)
+        act_text = s.activity
+    fo4 = synth_unit(fmt, acc_, unit=kind, n=n, library="ge", pipeline_stages=pipeline,
+                     use_cache=use_cache)
+    row = {"format": fmt, "acc": acc or "", "unit": kind if kind != "dot" else f"dot:{n}",
+           "library": s.library, f"area_{r.area_unit}": round(r.area, 1), "n_cells": r.n_cells,
+           "critical_path_ns": round(s.critical_path_ns, 4), "fmax_mhz": round(s.fmax_mhz, 1),
+           "path_cells": s.path_cells,
+           "delay_fo4_ge": None if fo4.delay_fo4 is None else round(fo4.delay_fo4, 2),
+           "clock_ns": s.clock_ns, "power_mw": round(s.power_mw, 5),
+           "internal_mw": round(s.internal_mw, 5), "switching_mw": round(s.switching_mw, 5),
+           "leakage_mw": round(s.leakage_mw, 8), "pj_per_cycle": round(s.pj_per_cycle, 4),
+           "activity": act_text, "sta": s.sta_version, "netlist_sha256": s.netlist_sha256[:16],
+           "library_sha256": s.library_sha256[:16]}
+    lines = [f"{r.top} mapped to {s.library}: {r.area:.0f} {r.area_unit}, {r.n_cells} cells",
+             f"  critical path (OpenSTA): {s.critical_path_ns:.3f} ns ({s.fmax_mhz:.0f} MHz), "
+             f"{s.path_cells} cells, {s.startpoint} -> {s.endpoint}"]
+    if fo4.delay_fo4 is not None:
+        lines.append(f"  FO4 estimate of the same unit (ge.lib, Logical Effort, no wires): "
+                     f"{fo4.delay_fo4:.1f} FO4, {fo4.logic_depth} cells")
+    lines += [f"  power (OpenSTA report_power) at {1000 / s.clock_ns:g} MHz: {s.power_mw:.3f} mW "
+              f"(internal {s.internal_mw:.3f}, switching {s.switching_mw:.3f}, leakage "
+              f"{s.leakage_mw * 1e3:.3f} uW) = {s.pj_per_cycle:.2f} pJ per cycle",
+              f"  activity: {act_text}",
+              f"  source: {s.source}{' (cached)' if s.from_cache else ''}; synthesis {r.source}"]
+    return row, lines
+
+
+def synth_hook(args, r) -> list[str]:
+    """Lines `hwdse synth` prints after a run on a characterised library (osu018 or a user
+    Liberty with timing tables): OpenSTA's critical path and power at 100 MHz, or why not."""
+    from pathlib import Path
+    from hwmodel.errors import HwdseError
+    from rtl.sta import has_timing_tables, library_path, sta_binary
+    try:
+        lib = library_path(args.library)
+        if not has_timing_tables(Path(lib).read_text(errors="replace")):
+            return []
+        sta_binary()
+    except HwdseError as exc:
+        return [f"  timing/power: n/a ({exc})"]
+    except OSError:
+        return []
+    rate = None if args.unit == "mac" else 0.1
+    _, lines = measure(args.format, args.acc, args.unit, args.n or 1, lib, 10.0, rate, 2000,
+                       args.pipeline, not args.no_cache, synth=r)
+    return lines[1:]

@@ -36,7 +36,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--n", type=int, default=None, metavar="N", help="lanes of --unit dot")
     parser.add_argument("--pipeline", type=int, default=1, metavar="P",
                         help="product pipeline registers (default 1)")
-    parser.add_argument("--library", default="paper", metavar="paper|ge|PATH",
+    parser.add_argument("--library", default="paper", metavar="paper|ge|osu018|PATH",
                         help="cell library (default paper)")
     parser.add_argument("--csv", action="store_true", help="print one CSV row with a header")
     parser.add_argument("--cells", action="store_true", help="also list cell counts by type")
@@ -74,8 +74,9 @@ def run(args) -> int:
         raise UnsupportedConfig(f"--unit dot needs --n N with N >= 1, not {args.n!r}")
     if args.unit != "dot" and args.n is not None:
         raise UnsupportedConfig("--n applies only to --unit dot")
+    from rtl.sta import library_path    # a named characterised library (osu018) -> its path
     r = synth_unit(args.format, args.acc or "kulisch", unit=args.unit, n=args.n or 1,
-                   library=args.library, pipeline_stages=args.pipeline, use_cache=not args.no_cache,
+                   library=library_path(args.library), pipeline_stages=args.pipeline, use_cache=not args.no_cache,
                    booth=args.booth)
     if args.netlist:
         with open(args.netlist, "w") as f:
@@ -111,4 +112,7 @@ def run(args) -> int:
         for c, n in sorted(r.cells_by_type.items()):
             print(f"  {c:8s} {n:6d}")
     print(f"  source: {r.source}{' (cached)' if r.from_cache else ''}")
+    from analysis.commands.sta import synth_hook    # OpenSTA ns and mW on a characterised library
+    for line in synth_hook(args, r):
+        print(line)
     return 0

@@ -130,3 +130,25 @@ def test_sta_csv_int8_mac_beside_fo4(capsys, monkeypatch, tmp_path):
     assert 0.04 < ns / fo4 < 0.2, (ns, fo4)
     assert float(row["power_mw"]) > 0 and "stated" in row["activity"]
     assert row["sta"].startswith("OpenSTA")
+
+
+def test_synth_named_library_missing_exit_2(monkeypatch, capsys, tmp_path):
+    from rtl import sta
+    monkeypatch.setitem(sta.NAMED_LIBRARIES, "osu018", tmp_path / "absent.lib")
+    assert cli.main(["synth", "int8", "--acc", "kulisch", "--library", "osu018"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "apt-get install opensta qflow-tech-osu018" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.synth
+@pytest.mark.sim
+def test_synth_osu018_prints_sta_ns_and_mw(capsys, monkeypatch, tmp_path):
+    need_sta()
+    monkeypatch.setenv("HWDSE_CACHE_DIR", str(tmp_path))
+    assert cli.main(["synth", "int8", "--acc", "kulisch", "--library", "osu018"]) == 0
+    out = capsys.readouterr().out
+    assert "um2" in out
+    ns = float(re.search(r"critical path \(OpenSTA\): ([\d.]+) ns", out).group(1))
+    mw = float(re.search(r"at 100 MHz: ([\d.]+) mW", out).group(1))
+    assert 1 < ns < 20 and 0 < mw < 100
+    assert "gate-level simulation" in out and "FO4" in out
