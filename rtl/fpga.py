@@ -299,6 +299,7 @@ def fpga_unit(in_fmt, acc="kulisch", unit: str = "mac", device: str = "ecp5-25k"
               freq_mhz: float = 100.0, *, pipeline_stages: int = 1, cache_dir=None,
               use_cache: bool = True) -> FpgaResult:
     """Build one unit (unit_design) and place and route it on `device`."""
-    resolve_device(device)          # bad device: fail before building anything
+    dev = resolve_device(device)    # bad device or missing tool: fail before building anything
+    tool_versions(dev.family)
     top, rtl = unit_design(in_fmt, acc, unit, pipeline_stages)
     return fpga_design(rtl, top, device, freq_mhz, cache_dir=cache_dir, use_cache=use_cache)
