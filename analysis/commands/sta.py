@@ -40,6 +40,9 @@ def add_arguments(parser) -> None:
                         help="simulated MACs for --activity sim (default 2000)")
     parser.add_argument("--pipeline", type=int, default=1, metavar="P",
                         help="product pipeline registers of a MAC (default 1)")
+    parser.add_argument("--target", type=float, default=None, metavar="NS",
+                        help="instead: the fewest product-register stages (0..4) a MAC needs to "
+                             "meet this clock period, with latency and register area (rtl.clock)")
     parser.add_argument("--csv", action="store_true", help="print one CSV row with a header")
     parser.add_argument("--no-cache", action="store_true", help="rerun the tools even if cached")
 
@@ -85,6 +88,8 @@ def run(args) -> int:
         raise DataError(f"library must be osu018 or an existing Liberty file, not {args.library!r}")
     check_timing_library(p.read_text(errors="replace"), p)
 
+    if args.target is not None:
+        return _target(args, kind, lib)
     row, lines = measure(args.format, args.acc, kind, n, lib, args.clock, rate, args.cycles,
                          args.pipeline, not args.no_cache)
     if args.csv:
@@ -94,6 +99,30 @@ def run(args) -> int:
         w.writerow(row)
         return 0
     print("\n".join(lines))
+    return 0
+
+
+def _target(args, kind: str, lib: str) -> int:
+    from hwmodel.errors import UnsupportedConfig
+    from rtl.clock import pipeline_to_clock
+    if kind != "mac":
+        raise UnsupportedConfig("--target applies to --unit mac (its product registers are the stages)")
+    if not args.target > 0:
+        raise UnsupportedConfig(f"--target must be a period > 0 ns, not {args.target:g}")
+    chosen, tried = pipeline_to_clock(args.format, args.acc, args.target, lib)
+    rows = [p.to_dict() for p in tried]
+    if args.csv:
+        import csv
+        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+        return 0
+    for p in tried:
+        print(f"  {p.stages} product register stage(s): critical path {p.delay:.3f} {p.unit}, "
+              f"latency {p.latency} cycles, area {p.area:.0f} {p.area_unit} (pipeline registers "
+              f"{p.pipeline_area:.0f}){'  <- meets' if p.meets else ''}")
+    print(f"{args.format} -> {args.acc} meets {args.target:g} ns with {chosen.stages} product "
+          f"register stage(s) (stages placed by the generator, no retiming)")
     return 0
 
 

@@ -152,3 +152,17 @@ def test_synth_osu018_prints_sta_ns_and_mw(capsys, monkeypatch, tmp_path):
     mw = float(re.search(r"at 100 MHz: ([\d.]+) mW", out).group(1))
     assert 1 < ns < 20 and 0 < mw < 100
     assert "gate-level simulation" in out and "FO4" in out
+
+
+@pytest.mark.synth
+def test_sta_target_reports_depth_or_refuses_below_the_loop(capsys, monkeypatch, tmp_path):
+    need_sta()
+    monkeypatch.setenv("HWDSE_CACHE_DIR", str(tmp_path))
+    assert cli.main(["sta", "int8", "--acc", "kulisch", "--target", "1000", "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["stages"] for r in rows] == ["0"] and rows[0]["meets"] == "True"
+    ns0 = float(rows[0]["delay"])
+    # half the unpipelined path is below the 27-bit accumulate loop: no depth meets it
+    assert cli.main(["sta", "int8", "--acc", "kulisch", "--target", f"{ns0 / 2:.3f}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "accumulate loop" in err and len(err.splitlines()) == 1
