@@ -35,7 +35,9 @@ def main(argv=None) -> int:
     for fmt, acc in DESIGNS:
         f = fpga_unit(fmt, acc, "mac", args.device)
         row, _ = measure(fmt, acc, "mac", 1, lib, 10.0, None, 2000, 1)
-        out = {"format": fmt, "acc": acc, "ecp5_lut4": f.luts, "ecp5_carry": f.carry,
+        from rtl.synth import synth_unit
+        ge = synth_unit(fmt, acc, "mac", library="ge")
+        out = {"format": fmt, "acc": acc, "ge_area": round(ge.area, 1), "ecp5_lut4": f.luts, "ecp5_carry": f.carry,
                "ecp5_ff": f.ffs, "ecp5_dsp": f.dsp, "ecp5_fmax_mhz": round(f.fmax_mhz, 1),
                "osu018_area_um2": row["area_um2"], "osu018_ns": row["critical_path_ns"],
                "fo4_ge": row["delay_fo4_ge"], "osu018_mw_100mhz": round(row["power_mw"], 3),
@@ -56,6 +58,17 @@ def main(argv=None) -> int:
     fmax = np.array([rr["ecp5_fmax_mhz"] for rr in rows])
     r2 = float(np.corrcoef(1000 / fmax, ns)[0, 1])
     print(f"ECP5 routed period vs OSU018 ns: Pearson r = {r2:.3f}")
+    base = rows[0]
+    print(f"ratios to {base['format']} -> {base['acc']} (area: GE, OSU018 um2, ECP5 LUT4 + 2 x carry; "
+          f"delay: FO4, OSU018 ns, ECP5 period; energy: GE model, OSU018 pJ)")
+    for rr in rows[1:]:
+        lut = lambda x: x["ecp5_lut4"] + 2 * x["ecp5_carry"]
+        e = (f", energy {rr['ge_model_pj_per_mac_45nm'] / base['ge_model_pj_per_mac_45nm']:.2f} / "
+             f"{rr['osu018_pj_per_mac'] / base['osu018_pj_per_mac']:.2f}") if not args.no_energy else ""
+        print(f"  {rr['format']} -> {rr['acc']}: area {rr['ge_area'] / base['ge_area']:.2f} / "
+              f"{rr['osu018_area_um2'] / base['osu018_area_um2']:.2f} / {lut(rr) / lut(base):.2f}, "
+              f"delay {rr['fo4_ge'] / base['fo4_ge']:.2f} / {rr['osu018_ns'] / base['osu018_ns']:.2f} / "
+              f"{base['ecp5_fmax_mhz'] / rr['ecp5_fmax_mhz']:.2f}{e}")
     if args.out:
         with open(args.out, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=list(rows[0]))
