@@ -40,6 +40,9 @@ def add_arguments(parser) -> None:
                         help="simulated MACs for --activity sim (default 2000)")
     parser.add_argument("--pipeline", type=int, default=1, metavar="P",
                         help="product pipeline registers of a MAC (default 1)")
+    parser.add_argument("--energy", action="store_true",
+                        help="also the GE-toggle energy model (sim/energy.py) of the same MAC and "
+                             "the ratio of OpenSTA's energy per cycle to it")
     parser.add_argument("--target", type=float, default=None, metavar="NS",
                         help="instead: the fewest product-register stages (0..4) a MAC needs to "
                              "meet this clock period, with latency and register area (rtl.clock)")
@@ -90,8 +93,20 @@ def run(args) -> int:
 
     if args.target is not None:
         return _target(args, kind, lib)
+    if args.energy and (kind != "mac" or args.pipeline != 1):
+        raise UnsupportedConfig("--energy compares a MAC with one product register (the energy "
+                                "model's design): use --unit mac --pipeline 1")
     row, lines = measure(args.format, args.acc, kind, n, lib, args.clock, rate, args.cycles,
                          args.pipeline, not args.no_cache)
+    if args.energy:
+        from sim.energy import mac_energy
+        e = mac_energy(args.format, args.acc, n=args.cycles)
+        row["ge_model_pj_per_mac"] = round(e["pj_per_mac"], 5)
+        row["ratio_sta_over_ge_model"] = round(row["pj_per_cycle"] / e["pj_per_mac"], 2)
+        lines.insert(-1, f"  GE-toggle energy model of the same MAC (sim/energy.py, {e['library']}, "
+                         f"calibrated on Horowitz 45 nm): {e['pj_per_mac']:.4f} pJ per MAC; "
+                         f"OpenSTA/model = {row['ratio_sta_over_ge_model']:.1f} (0.18 um 1.8 V "
+                         f"cells against a 45 nm calibration)")
     if args.csv:
         import csv
         w = csv.DictWriter(sys.stdout, fieldnames=list(row))

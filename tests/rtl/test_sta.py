@@ -77,6 +77,7 @@ def test_liberty_without_timing_tables_is_refused():
     (["sta", "int8", "--acc", "kulisch", "--activity", "3"], "--activity must be"),
     (["sta", "e4m3", "--unit", "mul"], "--activity sim needs --unit mac"),
     (["sta", "int8", "--acc", "kulisch", "--clock", "0"], "--clock must be"),
+    (["sta", "e4m3", "--unit", "mul", "--activity", "0.1", "--energy"], "--energy compares a MAC"),
 ])
 def test_bad_input_one_line_exit_2(argv, msg, capsys):
     need_sta()
