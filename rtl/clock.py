@@ -4,9 +4,11 @@ Where the stages go: in the generators. rtl.mac.Mac puts `pipeline_stages` regis
 multiplier's product, before the accumulator (MacConfig.pipeline_stages); no Yosys/ABC retiming is
 run (the project's flow, rtl.synth.flow_script, maps registers where the generator put them). The
 first product register cuts the multiplier from the accumulator; further ones only delay the
-product, because the accumulator is a loop (acc <- acc + product every cycle) whose
-align-add-normalise path no register placement, by hand or by retiming, can shorten. That loop
-delay is the fastest clock a design can meet; a target below it is refused (UnsupportedConfig).
+product, because what is left is the accumulator stage: product register -> align/add/normalise
+-> accumulator register, inside the loop acc <- acc + product (one add per cycle), which no
+register placement, by hand or by retiming, can cut without changing the accumulator's
+architecture (e.g. interleaved partial sums, not generated here). That stage's delay is the
+fastest clock a design can meet; a target below it is refused (UnsupportedConfig).
 
 Timing: nanoseconds from OpenSTA with a characterised library (library="osu018" or a Liberty path
 with timing tables; rtl.sta), or the Logical-Effort FO4 estimate of rtl.synth (library="ge").
@@ -111,7 +113,8 @@ def pipeline_to_clock(in_fmt, acc, target: float, library: str = "ge",
     raise UnsupportedConfig(
         f"no pipeline depth 0..{tried[-1].stages} of {best.in_fmt} -> {best.acc} meets "
         f"{target:g} {unit}: its shortest critical path is {best.delay:.2f} {unit} at "
-        f"{best.stages} stage(s), the accumulate loop, which product registers cannot cut")
+        f"{best.stages} stage(s): the accumulator stage (product register -> align/add/normalise "
+        f"-> accumulator, inside the accumulate loop), which product registers cannot cut")
 
 
 def fastest_clock(in_fmt, acc, library: str = "ge", max_stages: int = 2,
