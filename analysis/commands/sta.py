@@ -180,7 +180,9 @@ def measure(fmt, acc, kind: str, n: int, lib: str, clock_ns: float, rate, cycles
                      f"{fo4.delay_fo4:.1f} FO4, {fo4.logic_depth} cells")
     lines += [f"  power (OpenSTA report_power) at {1000 / s.clock_ns:g} MHz: {s.power_mw:.3f} mW "
               f"(internal {s.internal_mw:.3f}, switching {s.switching_mw:.3f}, leakage "
-              f"{s.leakage_mw * 1e3:.3f} uW) = {s.pj_per_cycle:.2f} pJ per cycle",
+              f"{s.leakage_mw * 1e3:.3f} uW) = {s.pj_per_cycle:.2f} pJ per cycle"
+              + ("" if s.slack_ns >= 0 else f" (the design misses this clock: energy per cycle "
+                 f"is the comparable figure)"),
               f"  activity: {act_text}",
               f"  source: {s.source}{' (cached)' if s.from_cache else ''}; synthesis {r.source}"]
     return row, lines
