@@ -55,6 +55,7 @@ Public API
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -379,34 +380,57 @@ def block_sum_bits(fa, fb, block_size: int) -> int:
     return _elem_mag_bits(fa) + _elem_mag_bits(fb) + (block_size - 1).bit_length() + 1
 
 
+@functools.lru_cache(maxsize=32)
+def _elem_lut(f):
+    """Per code of a <= 16-bit element format: (signed integer value at the format's LSB, int64;
+    nan; inf; neg) - specials carry value 0."""
+    codes = np.arange(1 << f.bits, dtype=np.uint64)
+    neg, mag, exp, nan, inf = accum._exact_fields(f, codes)
+    shift = (exp - _elem_lsb(f)).astype(np.uint64)
+    v = np.where(nan | inf, np.uint64(0), mag << shift).astype(np.int64)
+    v = np.where(neg, -v, v)
+    for arr in (v, nan, inf, neg):
+        arr.flags.writeable = False
+    return v, nan, inf, neg
+
+
+def _elem_parts(f, codes):
+    """(signed int value at the LSB, nan, inf, neg) per element code; object ints when wide."""
+    c = np.asarray(codes)
+    if f.bits <= 16 and _elem_mag_bits(f) <= 62:
+        v, nan, inf, neg = _elem_lut(f)
+        idx = c.astype(np.intp)
+        return v[idx], nan[idx], inf[idx], neg[idx]
+    neg, mag, exp, nan, inf = accum._exact_fields(f, c)
+    sh = (exp - _elem_lsb(f)).astype(object)
+    v = np.left_shift(mag.astype(object), sh)
+    v = np.where(nan | inf, 0, v)
+    return np.where(neg, -v, v).astype(object), nan, inf, neg
+
+
 def block_sums(fa, a_elems, fb, b_elems, block_size: int) -> BlockSums:
     """Exact sums of the element products of each block (blocks along axis -1)."""
     a, b = np.broadcast_arrays(np.asarray(a_elems), np.asarray(b_elems))
     if a.ndim == 0 or a.shape[-1] % block_size:
         raise UnsupportedConfig(f"element codes of shape {a.shape} do not split into blocks of "
                                 f"{block_size}")
-    na, ma, ea, nan_a, inf_a = accum._exact_fields(fa, a)
-    nb, mb, eb, nan_b, inf_b = accum._exact_fields(fb, b)
-    zero_a, zero_b = (ma == 0) & ~inf_a & ~nan_a, (mb == 0) & ~inf_b & ~nan_b
+    va, nan_a, inf_a, neg_a = _elem_parts(fa, a)
+    vb, nan_b, inf_b, neg_b = _elem_parts(fb, b)
+    L = _elem_lsb(fa) + _elem_lsb(fb)
+    width = block_sum_bits(fa, fb, block_size)
+    blk = (*a.shape[:-1], a.shape[-1] // block_size, block_size)
+    if width <= 62 and va.dtype == np.int64 and vb.dtype == np.int64:
+        S = (va * vb).reshape(blk).sum(axis=-1)
+    else:
+        S = (va.astype(object) * vb.astype(object)).reshape(blk).sum(axis=-1)
+    nshape = blk[:-1]
+    if not (nan_a.any() or nan_b.any() or inf_a.any() or inf_b.any()):
+        z = np.zeros(nshape, bool)
+        return BlockSums(S, L, z, z.copy(), z.copy(), width)
+    zero_a, zero_b = (va == 0) & ~inf_a & ~nan_a, (vb == 0) & ~inf_b & ~nan_b
     nan = nan_a | nan_b | (inf_a & zero_b) | (zero_a & inf_b)
     inf = (inf_a | inf_b) & ~nan
-    neg = na ^ nb
-    L = _elem_lsb(fa) + _elem_lsb(fb)
-    shift = (ea + eb - L).astype(np.int64)
-    width = block_sum_bits(fa, fb, block_size)
-    special = nan | inf
-    blk = (*a.shape[:-1], a.shape[-1] // block_size, block_size)
-    if width <= 62:
-        p = (ma * mb) << shift.astype(np.uint64)
-        p = np.where(special, np.uint64(0), p).astype(np.int64)
-        p = np.where(neg, -p, p)
-        S = p.reshape(blk).sum(axis=-1)
-    else:
-        mag = (ma * mb).astype(object)
-        p = np.left_shift(mag, shift.astype(object))
-        p = np.where(special, 0, p)
-        p = np.where(neg, -p, p).astype(object)
-        S = p.reshape(blk).sum(axis=-1)
+    neg = neg_a ^ neg_b
     pinf = (inf & ~neg).reshape(blk).any(axis=-1)
     ninf = (inf & neg).reshape(blk).any(axis=-1)
     return BlockSums(S, L, nan.reshape(blk).any(axis=-1), pinf, ninf, width)
@@ -481,6 +505,11 @@ def _values_f64(v: _BlockValues) -> tuple[np.ndarray, bool]:
     return out, exact
 
 
+# IEEE formats numpy casts to with round-to-nearest-even (float64 -> float32 / float16)
+_NATIVE = {(8, 23, 127, NanEncoding.IEEE, True, True): np.float32,
+           (5, 10, 15, NanEncoding.IEEE, True, True): np.float16}
+
+
 def _float_steps(F: FloatFormat, v: _BlockValues) -> np.ndarray:
     """acc values after every block: acc <- RN_F(acc + V_j), acc starting at +0."""
     vals, exact = _values_f64(v)
@@ -489,8 +518,15 @@ def _float_steps(F: FloatFormat, v: _BlockValues) -> np.ndarray:
     rne = accum.Rounding.RNE
     if exact:
         acc = np.zeros(vals.shape[:-1])
+        native = _NATIVE.get((F.exp_bits, F.man_bits, F.bias, F.nan, F.signed, F.subnormals))
         for j in range(n):
-            acc = accum._add_round(F, acc, vals[..., j], rne, None)
+            if native is not None:
+                # the exact sum rounded to odd at 53 bits, then numpy's IEEE RNE cast: one correct
+                # rounding (precision <= 51, Boldo & Melquiond 2008), overflow to inf
+                with np.errstate(over="ignore"):
+                    acc = accum._round_to_odd_sum(acc, vals[..., j]).astype(native).astype(np.float64)
+            else:
+                acc = accum._add_round(F, acc, vals[..., j], rne, None)
             out[..., j] = acc
         return out
     # V wider than 53 bits: exact integer sums per lane (slow path; fp32 scales on wide sums)
