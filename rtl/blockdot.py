@@ -46,7 +46,8 @@ from hwmodel import blockscaled as BS
 from hwmodel.errors import FormatError, UnsupportedConfig
 from hwmodel.formats import FixedFormat, FloatFormat, IntFormat, parse_format
 from hwmodel.numerics import AccSpec, parse_acc
-from rtl.config import MulConfig, ProductShape, _signed_bits
+from rtl.config import MulConfig
+from rtl.shape import ProductShape, signed_bits
 from rtl.mul import FloatOperand, Multiplier, product_signature
 
 # The deliberately wrong variants that prove the block bench can fail (as rtl.config.MUTANTS).
@@ -223,7 +224,7 @@ class BlockDotConfig:
         (la, ha), (lb, hb) = self._lsb_range(self.scale_a), self._lsb_range(self.scale_b)
         lo, hi = self.elem_lsb + la + lb, self.elem_lsb + ha + hb
         # |S| of a sum_bits-bit two's-complement value fits sum_bits bits
-        return ProductShape(True, _signed_bits(lo, hi), lo, self.sum_bits + self.scale_sig_bits, hi)
+        return ProductShape(True, signed_bits(lo, hi), lo, self.sum_bits + self.scale_sig_bits, hi)
 
     @property
     def kulisch(self) -> BS.BlockKulischSpec:
@@ -256,8 +257,6 @@ class BlockDotConfig:
 
     def create(self) -> "BlockDotUnit":
         return BlockDotUnit(self)
-
-    build = create   # rtl.export.build_component's hook for configs it does not list
 
 
 # ---------------------------------------------------------------------------------------------
