@@ -56,6 +56,20 @@ BLOCKDOT_MUTANTS = {
                    "exponent fields wraps at the width of one field)",
 }
 MAX_LANES = 256
+# The parts of a synthesis split (rtl.synth's area_by_part keys -> part): see `split_area`.
+PARTS = ("multipliers", "adder_tree", "scale_path", "accumulator", "control")
+
+
+def split_area(area_by_part: dict) -> dict:
+    """A BlockDotUnit's submodule areas summed into PARTS: mul* -> multipliers, tree -> adder_tree,
+    scale -> scale_path, acc -> accumulator, the top's own cells (beat counter) -> control."""
+    out = dict.fromkeys(PARTS, 0.0)
+    names = {"tree": "adder_tree", "scale": "scale_path", "acc": "accumulator"}
+    for name, a in area_by_part.items():
+        base = name.split("$")[0]          # amaranth may suffix a submodule name that is taken
+        part = "multipliers" if base.startswith("mul") else names.get(base, "control")
+        out[part] += a
+    return out
 MAX_KULISCH_BITS = 1200
 
 

@@ -269,6 +269,7 @@ async def blockdot_matches_golden(dut):
         return acc
 
     msgs, checked, bad, idle_cycles = [], 0, 0, 0
+    classes = {"finite": 0, "zero": 0, "nan": 0, "inf": 0}
     prev = read()
     for di, (label, a, b) in enumerate(st.dots):
         want = golden(cfg, a, b)
@@ -312,6 +313,15 @@ async def blockdot_matches_golden(dut):
                     continue
                 checked += 1
                 w = want[j]
+                if kulisch:
+                    cls = "nan" if w[1]["nan"] else "inf" if (w[1]["pinf"] or w[1]["ninf"] or
+                                                            w[1]["overflow"]) else \
+                        "zero" if w[0] == 0 else "finite"
+                else:
+                    v = float(N.decode(F, [w])[0])
+                    cls = "nan" if v != v else "inf" if abs(v) == float("inf") else \
+                        "zero" if v == 0 else "finite"
+                classes[cls] += 1
                 ok = got == w or (not kulisch and bool(N.is_nan(F, [got])[0])
                                   and bool(N.is_nan(F, [w])[0]))
                 if not ok:
@@ -327,8 +337,10 @@ async def blockdot_matches_golden(dut):
                                     f"{[hex(int(x)) for x in b[1][blk]]}")
     dut.valid_in.value = 0
     dut._log.info(f"HWDSE {cfg.name}: {len(st.dots)} dots, {checked} block results checked, "
-                  f"{idle_cycles} idle cycles, {bad} mismatches (seed {seed})")
+                  f"{idle_cycles} idle cycles, {bad} mismatches (seed {seed}); results "
+                  + ", ".join(f"{k} {v}" for k, v in classes.items()))
     assert checked > 0, f"{cfg.name}: nothing checked"
+    assert classes["finite"] > checked // 2, f"{cfg.name}: too few finite nonzero results {classes}"
     if bad > len(msgs):
         msgs.append(f"... {bad} mismatches in all")
     assert not msgs, "\n".join(msgs)
