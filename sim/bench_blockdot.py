@@ -340,7 +340,8 @@ async def blockdot_matches_golden(dut):
                   f"{idle_cycles} idle cycles, {bad} mismatches (seed {seed}); results "
                   + ", ".join(f"{k} {v}" for k, v in classes.items()))
     assert checked > 0, f"{cfg.name}: nothing checked"
-    assert classes["finite"] > checked // 2, f"{cfg.name}: too few finite nonzero results {classes}"
     if bad > len(msgs):
         msgs.append(f"... {bad} mismatches in all")
     assert not msgs, "\n".join(msgs)
+    # a bench whose results were mostly NaN, inf or zero would check little arithmetic
+    assert classes["finite"] >= checked // 4, f"{cfg.name}: too few finite nonzero results {classes}"
