@@ -2,7 +2,7 @@
 
     python scripts/blockdot_cost.py [--lanes 8] [--library paper] [--only NAME ...]
 
-Each unit (rtl.blockdot.BlockDotConfig, block 32 except NVFP4's 16) is synthesised with
+Each unit (rtl.blockdot.BlockDotConfig.of a catalogue block format, block 32 except NVFP4's 16) is synthesised with
 rtl.synth.synthesize (Yosys, the project's flow and library); its area is split by submodule:
 multipliers (mul0..), adder tree (`tree`: alignment, tree, block-sum register), scale path
 (`scale`), accumulator (`acc`) and control (the top's own cells: beat counter, valid register),
@@ -21,26 +21,21 @@ from rtl.blockdot import PARTS, split_area as split  # noqa: E402
 
 
 def block_units(lanes: int):
-    """(label, BlockDotConfig) of the block formats at block 32 (NVFP4: 16)."""
-    from hwmodel.formats import FloatFormat, NanEncoding, parse_format
+    """(label, BlockDotConfig) of the catalogue's block formats (block 32; NVFP4 16)."""
+    from hwmodel.formats import Pow2Scale
     from rtl.blockdot import BlockDotConfig
-    ue4m3 = FloatFormat(4, 3, 7, NanEncoding.ALL_ONES, signed=False)
-    try:
-        from hwmodel.formats import Pow2Scale
-        shift8, shift5 = Pow2Scale(8), Pow2Scale(5)
-    except ImportError:   # before the block-format catalogue: the same scales as float formats
-        shift8 = FloatFormat(8, 0, 128, NanEncoding.NONE, signed=False, subnormals=False)
-        shift5 = FloatFormat(5, 0, 16, NanEncoding.NONE, signed=False, subnormals=False)
-    mxint8 = parse_format("mxint8").element
+    of = BlockDotConfig.of
     return [
-        ("MXFP8 e4m3", BlockDotConfig("e4m3", "e8m0", 32, lanes, "fp32")),
-        ("MXFP4 e2m1", BlockDotConfig("e2m1", "e8m0", 32, lanes, "fp32")),
-        ("NVFP4", BlockDotConfig("e2m1", ue4m3, 16, lanes, "fp32")),
-        ("MXINT8", BlockDotConfig(mxint8, "e8m0", 32, lanes, "fp32")),
-        ("Jetfire int8/fp32", BlockDotConfig("int8", "fp32", 32, lanes, "fp32")),
-        ("ShiftQuant int4 fp32", BlockDotConfig("int4", shift8, 32, lanes, "fp32")),
-        ("ShiftQuant int4 Kulisch", BlockDotConfig("int4", shift8, 32, lanes, "kulisch")),
-        ("int4 shift5 Kulisch", BlockDotConfig("int4", shift5, 32, lanes, "kulisch")),
+        ("MXFP8 e4m3", of("mxfp8_e4m3", acc="fp32", lanes=lanes)),
+        ("MXFP8 e5m2", of("mxfp8_e5m2", acc="fp32", lanes=lanes)),
+        ("MXFP6 e2m3", of("mxfp6_e2m3", acc="fp32", lanes=lanes)),
+        ("MXFP4 e2m1", of("mxfp4", acc="fp32", lanes=lanes)),
+        ("NVFP4", of("nvfp4", acc="fp32", lanes=lanes)),
+        ("MXINT8", of("mxint8", acc="fp32", lanes=lanes)),
+        ("Jetfire int8/fp32", of("jetfire_int8", acc="fp32", lanes=lanes)),
+        ("ShiftQuant int4 fp32", of("shiftquant_int4", acc="fp32", lanes=lanes)),
+        ("ShiftQuant int4 Kulisch", of("shiftquant_int4", acc="kulisch", lanes=lanes)),
+        ("int4 shift5 Kulisch", BlockDotConfig("int4", Pow2Scale(5), 32, lanes, "kulisch")),
     ]
 
 

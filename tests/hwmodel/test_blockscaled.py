@@ -341,3 +341,32 @@ def test_module_imports_without_amaranth():
     code = "import sys, hwmodel.blockscaled; print('amaranth' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_catalogue_block_format_quantises_and_dots():
+    """Each catalogue block format (2-D tiles and tensor scales included): the block dot of its
+    quantised operands is within n_blocks fp32 roundings of the float64 sum of dequantised
+    products (Kulisch for shift scales: exact)."""
+    from hwmodel.formats import BlockFormat, catalogue_formats
+    rng = np.random.default_rng(9)
+    seen = 0
+    for f in catalogue_formats():
+        if not isinstance(f, BlockFormat):
+            continue
+        seen += 1
+        R, n = 2 * f.block_rows, 3 * f.block_size
+        a = B.quantize_blocks(f, rng.standard_normal((R, n)))
+        b = B.quantize_blocks(f, rng.standard_normal((R, n)))
+        assert a.scales.shape == (R // f.block_rows if f.block_rows > 1 else R, 3)
+        pa, pb = B.dequantize_blocks(f, a), B.dequantize_blocks(f, b)
+        if type(f.scale).__name__ == "Pow2Scale":
+            got = B.block_dot(f, a, f, b, "kulisch")
+            assert np.array_equal(got, np.array([math.fsum(r) for r in (pa * pb)])), f.name
+            continue
+        got = B.block_dot(f, a, f, b, "fp32")
+        if f.tensor_scale is not None:       # the block dot excludes the tensor scales
+            got = got * a.tensor_scale * b.tensor_scale
+        ref = (pa * pb).sum(axis=-1)
+        bound = 3 * 2.0 ** -24 * np.abs(pa * pb).sum(axis=-1) * 1.01
+        assert np.all(np.abs(got - ref) <= bound), f.name
+    assert seen >= 10
