@@ -39,7 +39,7 @@ from analysis.section import Figure, ReportContext, Section, Table
 
 # docs/DESIGN.md, "Reports": area/energy per format, paper reproduction, verification, energy,
 # numerics quality, GPU roofline, iso-area, Pareto, format catalogue.
-SECTION_ORDER = ["area", "paper", "verification", "energy", "numerics", "gpu", "isoarea", "pareto",
+SECTION_ORDER = ["area", "paper", "verification", "energy", "numerics", "blockscaled", "gpu", "isoarea", "pareto",
                  "formats"]
 
 # Packages whose versions decide the numbers in a report.

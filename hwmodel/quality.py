@@ -193,3 +193,200 @@ def dot_error_study(formats=DOT_FORMATS, accumulators=DOT_ACCUMULATORS, n: int =
                          "rel_error_median": float(np.median(err / np.where(exact != 0, np.abs(exact), 1))),
                          "nonfinite_lanes": 0, "seed": seed})
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------------------------
+# Block-scaled formats: SQNR and block-dot error by format family x block size x scale rule
+# ----------------------------------------------------------------------------------------------
+# Catalogue formats whose (element, scale) pairs the block study varies; each is re-built at every
+# block size with every scale rule its scale format admits (`block_variants`).
+BLOCK_FAMILIES = ("mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e2m3", "mxfp6_e3m2", "mxfp4", "mxint8", "nvfp4",
+                  "jetfire_int8", "shiftquant_int4", "shiftquant_int8", "deepseek_fp8_act")
+BLOCK_SIZES = (16, 32, 64)
+BLOCK_RULES = ("ocp", "pow2", "amax")
+BLOCK_DISTRIBUTIONS = ("gaussian", "student_t3", "outlier_channels")
+# Scalar formats shown beside the block formats, with per-channel (per-row) max-abs scaling.
+BLOCK_SCALAR_REFERENCES = ("int8", "float8_e4m3fn", "int4")
+OUTLIER_GAIN = 100.0          # outlier channels' magnitude relative to the rest
+OUTLIER_EVERY = 512           # one outlier channel per this many channels (at least 2)
+
+
+def block_sample(distribution: str, shape, rng: np.random.Generator) -> np.ndarray:
+    """Draws for the block study, shape (rows, n) with blocks along n (the dot / channel axis):
+    'gaussian' and 'student_t3' as `sample`; 'outlier_channels': N(0, 1) activations in which
+    max(2, n // OUTLIER_EVERY) seeded channels (columns, the same in every row) are OUTLIER_GAIN
+    times larger, as LLM activations have a few outlier feature channels."""
+    if distribution != "outlier_channels":
+        return sample(distribution, shape, rng)
+    rows, n = shape
+    x = rng.standard_normal(shape)
+    k = min(n, max(2, n // OUTLIER_EVERY))
+    cols = rng.choice(n, size=k, replace=False)
+    x[:, cols] *= OUTLIER_GAIN
+    return x
+
+
+def outlier_columns(x: np.ndarray) -> np.ndarray:
+    """Indices of the outlier channels of a block_sample('outlier_channels') tensor (for tests)."""
+    return np.flatnonzero(np.abs(x).mean(axis=0) > np.sqrt(OUTLIER_GAIN) * np.abs(x).mean())
+
+
+def block_variant(family: Format | str, block_size: int, rule: str) -> BlockFormat:
+    """The family's element, scale and tensor scale at another block size and scale rule.
+    2-D tiles (Jetfire's 32x32) stay square: block_rows = block_size. Raises UnsupportedConfig
+    when the scale format does not admit the rule (AMAX needs a scale with a mantissa; a tensor
+    scale needs AMAX)."""
+    import dataclasses
+    from hwmodel import blockscaled as B
+    from hwmodel.errors import FormatError
+    base = parse_format(family)
+    if not isinstance(base, BlockFormat):
+        raise UnsupportedConfig(f"a block study family must be a block format, not {base.name!r}")
+    if rule not in BLOCK_RULES:
+        raise UnsupportedConfig(f"scale rule must be one of {', '.join(BLOCK_RULES)}, not {rule!r}")
+    if rule == "amax" and B.is_pow2_scale(base.scale):
+        raise UnsupportedConfig(f"{base.name}'s scale {base.scale.name} is a power of two: rule amax "
+                                "needs a scale with a mantissa")
+    if rule != "amax" and base.tensor_scale is not None:
+        raise UnsupportedConfig(f"{base.name} has a per-tensor scale, which needs rule amax")
+    rows = block_size if base.block_rows > 1 else 1
+    try:
+        f = dataclasses.replace(base, block_size=block_size, rule=rule, block_rows=rows, label=None)
+    except FormatError as exc:
+        raise UnsupportedConfig(str(exc)) from None
+    return parse_format(f.spec)     # the registered object where one is equal (its display name)
+
+
+def block_variants(families=BLOCK_FAMILIES, block_sizes=BLOCK_SIZES, rules=BLOCK_RULES):
+    """[(family name, BlockFormat)] for every family x block size x rule the scale admits, plus
+    each family at its own block size where that is not among `block_sizes` (DeepSeek's 1x128)."""
+    out = []
+    for fam in families:
+        base = parse_format(fam)
+        sizes = list(block_sizes) + ([base.block_size] if base.block_size not in block_sizes else [])
+        for bs in sizes:
+            for rule in rules:
+                try:
+                    out.append((base.name, block_variant(base, bs, rule)))
+                except UnsupportedConfig:
+                    continue
+    return out
+
+
+def _veltkamp(x: np.ndarray):
+    """x = hi + lo exactly, hi and lo with at most 26 significant bits (Veltkamp splitting), so
+    every product of halves is exact in float64."""
+    c = x * 134217729.0          # 2^27 + 1
+    hi = c - (c - x)
+    return hi, x - hi
+
+
+def exact_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sum_i a_i * b_i along axis -1, correctly rounded to float64: the four half products of a
+    Veltkamp split are exact, and math.fsum adds them exactly (one rounding at the end)."""
+    a, b = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64))
+    ah, al = _veltkamp(a)
+    bh, bl = _veltkamp(b)
+    parts = np.concatenate([ah * bh, ah * bl, al * bh, al * bl], axis=-1)
+    flat = parts.reshape(-1, parts.shape[-1])
+    return np.array([math.fsum(r) for r in flat.tolist()]).reshape(parts.shape[:-1])
+
+
+def _dot_errors(got: np.ndarray, ref: np.ndarray, l1: np.ndarray) -> tuple[float, float]:
+    err = np.abs(got - ref)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(ref != 0, err / np.abs(ref), np.where(err == 0, 0.0, np.inf))
+    return float(np.median(rel)), float(np.median(err / l1))
+
+
+def _lane_codes(f: BlockFormat, codes, lanes: np.ndarray):
+    """(format, BlockCodes) of rows `lanes` only. A 2-D tile's scale is repeated onto each of its
+    rows and the format read as 1-row blocks with those scales: the same block values, so the
+    same block dot (blockscaled.block_dot repeats tile scales onto rows the same way)."""
+    import dataclasses
+    from hwmodel import blockscaled as B
+    scales = np.asarray(codes.scales)
+    if f.block_rows > 1:
+        scales = np.repeat(scales, f.block_rows, axis=-2)
+        f = dataclasses.replace(f, block_rows=1, label=None)
+    return f, B.BlockCodes(scales[lanes], np.asarray(codes.elements)[lanes], codes.tensor_scale)
+
+
+def block_quality_study(families=BLOCK_FAMILIES, block_sizes=BLOCK_SIZES, rules=BLOCK_RULES,
+                        distributions=BLOCK_DISTRIBUTIONS, scalar_references=BLOCK_SCALAR_REFERENCES,
+                        rows: int = 64, n: int = 4096, channel_spread: float = 1.0, dot_lanes: int = 16,
+                        seed: int = 0) -> pd.DataFrame:
+    """SQNR and block-dot error of block formats, one row per (format, distribution).
+
+    Data, per distribution: x (rows, n) = block_sample(...) times a row gain exp(u_r), u_r ~
+    U(-spread, spread) (as quantization_study), blocks along n; weights w (rows, n) ~ N(0, 1), the
+    same for every format. Block formats quantise x and w with their own scales
+    (hwmodel.blockscaled.quantize_blocks; 2-D tiles over rows); scalar references quantise each
+    row with max-abs scaling (`quantize_scaled(..., 'channel')`, as the scalar study).
+
+    Columns: sqnr_db of x (all rows); for dots (dot_lanes > 0), over `dot_lanes` lanes x_r . w_r of
+    length n, rows r spread evenly over the tensor (the block dot golden model takes ~0.3 ms per
+    block when the block values exceed 62 bits - FP32 scales, E5M2 elements - so the dot uses a
+    subset of the rows the SQNR uses):
+    dot_rel_error_median  median |dot - exact(x . w)| / |exact(x . w)|: what the format costs in
+                          dot accuracy (quantisation of both operands plus accumulation)
+    dot_err_over_l1_median  the same error over sum |x_i w_i|
+    acc_rel_error_median  median |dot - exact(qx . qw)| / |exact(qx . qw)|: the accumulation alone
+    Block dots are hwmodel.blockscaled.block_dot (exact within a block, FP32 across blocks, then
+    the NVFP4 tensor scales in FP32); scalar references' dots are exact sums of the quantised
+    values (an int32 / Kulisch accumulator and one rescale), so their acc error is 0 by
+    construction. `exact` is exact_dot (correctly rounded).
+    """
+    from hwmodel import blockscaled as B
+    rng = np.random.default_rng(seed)
+    variants = block_variants(families, block_sizes, rules)
+    rows_needed = max([f.block_rows for _, f in variants] + [1])
+    if rows % rows_needed:
+        raise UnsupportedConfig(f"rows must be a multiple of the largest 2-D tile's rows "
+                                f"({rows_needed}), not {rows}")
+    if not 0 <= dot_lanes <= rows:
+        raise UnsupportedConfig(f"dot_lanes must be in 0..rows ({rows}), not {dot_lanes!r}")
+    lanes = np.linspace(0, rows - 1, dot_lanes).round().astype(int) if dot_lanes else None
+    out = []
+    w = rng.standard_normal((rows, n))
+    for dist in distributions:
+        gain = np.exp(rng.uniform(-channel_spread, channel_spread, (rows, 1)))
+        x = block_sample(dist, (rows, n), rng) * gain
+        if dot_lanes:
+            ref = exact_dot(x[lanes], w[lanes])
+            l1 = np.abs(x[lanes] * w[lanes]).sum(axis=-1)
+        for spec in scalar_references:
+            f = parse_format(spec)
+            qx = quantize_scaled(f, x, "channel")
+            row = {"family": f.name, "format": f.name, "spec": f.spec, "kind": "scalar",
+                   "element": f.name, "scale": "float64 per row", "rule": "channel",
+                   "block_size": n, "block_rows": 1, "bits_per_element": float(f.bits),
+                   "distribution": dist, **error_metrics(x, qx)}
+            if dot_lanes:
+                qw = quantize_scaled(f, w, "channel")
+                got = exact_dot(qx[lanes], qw[lanes])
+                row["dot_rel_error_median"], row["dot_err_over_l1_median"] = _dot_errors(got, ref, l1)
+                row["acc_rel_error_median"] = 0.0
+            out.append(row)
+        for fam, f in variants:
+            cx = B.quantize_blocks(f, x)
+            qx = B.dequantize_blocks(f, cx)
+            row = {"family": fam, "format": f.name, "spec": f.spec, "kind": "block",
+                   "element": f.element.name, "scale": f.scale.name, "rule": f.rule.value,
+                   "block_size": f.block_size, "block_rows": f.block_rows,
+                   "bits_per_element": float(f.bits_per_element), "distribution": dist,
+                   **error_metrics(x, qx)}
+            if dot_lanes:
+                cw = B.quantize_blocks(f, w)
+                f1, lx = _lane_codes(f, cx, lanes)
+                _, lw = _lane_codes(f, cw, lanes)
+                got = B.block_dot(f1, lx, f1, lw, "fp32")
+                if f.tensor_scale is not None:
+                    got = B.apply_tensor_scales(got, cx.tensor_scale, cw.tensor_scale, "fp32")
+                qref = exact_dot(qx[lanes], B.dequantize_blocks(f, cw)[lanes])
+                row["dot_rel_error_median"], row["dot_err_over_l1_median"] = _dot_errors(got, ref, l1)
+                row["acc_rel_error_median"] = _dot_errors(got, qref, l1)[0]
+            out.append(row)
+    df = pd.DataFrame(out)
+    df["rows"], df["n"], df["seed"] = rows, n, seed
+    return df
