@@ -323,7 +323,7 @@ def encode_decode(fmt, x) -> np.ndarray:
     return decode(fmt, encode(fmt, np.asarray(x, np.float64)))
 
 
-def _row_scales(fmt, scales: np.ndarray, n_rows: int | None = None) -> np.ndarray:
+def _row_scales(fmt, scales: np.ndarray) -> np.ndarray:
     """Scales of 2-D tiles repeated to one per row of blocks (..., R, n/bs)."""
     rows = int(getattr(fmt, "block_rows", 1) or 1)
     if rows == 1:
@@ -414,6 +414,10 @@ def block_sums(fa, a_elems, fb, b_elems, block_size: int) -> BlockSums:
     if a.ndim == 0 or a.shape[-1] % block_size:
         raise UnsupportedConfig(f"element codes of shape {a.shape} do not split into blocks of "
                                 f"{block_size}")
+    for f, c in ((fa, a), (fb, b)):
+        if c.size and (c.dtype.kind not in "ui" or int(c.min()) < 0 or int(c.max()) >> f.bits):
+            raise FormatError(f"element codes of {f.name} must be integers in "
+                              f"0..{(1 << f.bits) - 1}")
     va, nan_a, inf_a, neg_a = _elem_parts(fa, a)
     vb, nan_b, inf_b, neg_b = _elem_parts(fb, b)
     L = _elem_lsb(fa) + _elem_lsb(fb)
