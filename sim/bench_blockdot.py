@@ -166,11 +166,13 @@ class Stimulus:
                          np.concatenate([ones_b, eb]))
         # overflow of a float accumulator: the largest elements at the largest scales, repeated
         big_a, big_b = fin_a[np.argmax(N.decode(fa, fin_a))], fin_b[np.argmax(N.decode(fb, fin_b))]
-        sa, sb = scale_codes_of_pow2(cfg.scale_a, [ha] * 4), scale_codes_of_pow2(cfg.scale_b, [hb] * 4)
-        self.add("overflow", sa, np.full(4 * bs, big_a, np.uint64), sb, np.full(4 * bs, big_b, np.uint64))
+        nb = 8
+        sa, sb = scale_codes_of_pow2(cfg.scale_a, [ha] * nb), scale_codes_of_pow2(cfg.scale_b, [hb] * nb)
+        self.add("overflow", sa, np.full(nb * bs, big_a, np.uint64), sb,
+                 np.full(nb * bs, big_b, np.uint64))
         neg_b = N.encode(fb, -N.decode(fb, [big_b]))[0]
-        self.add("overflow negative", sa, np.full(4 * bs, big_a, np.uint64), sb,
-                 np.full(4 * bs, neg_b, np.uint64))
+        self.add("overflow negative", sa, np.full(nb * bs, big_a, np.uint64), sb,
+                 np.full(nb * bs, neg_b, np.uint64))
         # rounding ties: 1 * 2^e, then a block worth half an ulp of 2^e, twice (ties to even)
         if cfg.acc.kind == "float":
             p = cfg.acc.fmt.precision
@@ -269,7 +271,7 @@ async def blockdot_matches_golden(dut):
         return acc
 
     msgs, checked, bad, idle_cycles = [], 0, 0, 0
-    classes = {"finite": 0, "zero": 0, "nan": 0, "inf": 0}
+    classes = {"finite": 0, "zero": 0, "nan": 0, "inf": 0, "overflow": 0}
     prev = read()
     for di, (label, a, b) in enumerate(st.dots):
         want = golden(cfg, a, b)
@@ -314,9 +316,8 @@ async def blockdot_matches_golden(dut):
                 checked += 1
                 w = want[j]
                 if kulisch:
-                    cls = "nan" if w[1]["nan"] else "inf" if (w[1]["pinf"] or w[1]["ninf"] or
-                                                            w[1]["overflow"]) else \
-                        "zero" if w[0] == 0 else "finite"
+                    cls = "nan" if w[1]["nan"] else "inf" if (w[1]["pinf"] or w[1]["ninf"]) else \
+                        "overflow" if w[1]["overflow"] else "zero" if w[0] == 0 else "finite"
                 else:
                     v = float(N.decode(F, [w])[0])
                     cls = "nan" if v != v else "inf" if abs(v) == float("inf") else \
