@@ -12,8 +12,9 @@ Scale rules (`quantize_blocks`), amax = max |x| over the block:
         takes the smallest scale. A block holding NaN or inf gets the scale's NaN code and zero
         elements (torchao differs for inf: see tests/data/torchao_mx/README.md).
   POW2  ShiftQuant (Guo et al., arXiv:2411.10948): X = the smallest power of two with
-        amax / X <= elem_max, clamped into the scale's range; elements as for OCP. Equal to
-        torchao's RCEIL mode (NVIDIA cuBLAS's UE8M0 rule) on E8M0 scales.
+        amax / X <= elem_max, clamped into the scale's range; elements as for OCP. The rule of
+        torchao's RCEIL mode (NVIDIA cuBLAS's UE8M0 rule) on E8M0 scales, computed exactly here
+        (torchao's float32 log2 is one binade low just above powers of two).
   AMAX  NVFP4 / Jetfire: the scale is amax / elem_max rounded into the scale format. Computed as
         the NVIDIA reference does (and torchao's nvfp4_quantize), each step one IEEE binary32
         operation: x and amax in binary32; d = fl(amax / elem_max); with a tensor scale t,
