@@ -8,7 +8,7 @@ from analysis.section import ReportContext, Section, Table
 
 
 def build(ctx: ReportContext) -> Section:
-    from analysis.sweep import report_sweep
+    from analysis.reportsweep import report_sweep
 
     df = report_sweep(ctx)
     cols = ["in_fmt", "acc", "unit", "pipeline_stages"]

@@ -10,8 +10,17 @@ import pandas as pd
 import pytest
 
 from analysis import sweep
-from analysis.sweep import DesignPoint, FakeEvaluator, SweepSpec
+from analysis.design import acc_spec
+from analysis.sweep import DesignPoint, SweepSpec
+from hwmodel.accum import parse_acc
 from hwmodel.errors import UnsupportedConfig
+from hwmodel.formats import parse_format
+from tests.analysis.fakes import FakeEvaluator
+
+
+def pid(fmt: str, acc: str, unit: str = "mac") -> str:
+    """The point id of a MAC design, the accumulator in its canonical spelling."""
+    return f"{fmt}/{acc_spec(parse_acc(acc))}/{unit}/p1/ge"
 
 SPEC = SweepSpec(formats=["int8", "e4m3", "int4"], accumulators=["kulisch", "fp32"], units=["mac", "dot4"])
 
@@ -23,8 +32,8 @@ def _count(d: Path) -> int:
 def test_points_are_the_product_normalised():
     pts = SPEC.points()
     assert len(pts) == 3 * 2 * 2
-    assert pts[0] == DesignPoint("int8", "kulisch", "mac", 1, "ge")
-    assert {p.in_fmt for p in pts} == {"int8", "float8_e4m3fn", "int4"}
+    assert pts[0] == DesignPoint(parse_format("int8"), parse_acc("kulisch"), "mac", 1, "ge")
+    assert {p.in_fmt.name for p in pts} == {"int8", "float8_e4m3fn", "int4"}
     # Two spellings of one format collapse to one point.
     assert len(SweepSpec(["e4m3", "float8_e4m3fn"], ["fp32"]).points()) == 1
 
@@ -53,10 +62,11 @@ def test_cache_resume_and_failed_points(tmp_path):
     failed = df[df.status == "failed"]
     # Failed points are kept, with their one-line reason, never dropped.
     assert set(failed.in_fmt) == {"int4"} and len(failed) == 4
-    assert (failed.reason == "ToolFailed: fake tool failure for int4").all()
+    assert (failed.reason == "UnsupportedConfig: fake design failure for int4").all()
+    assert (failed.failure_kind == "design").all()
     ok = df[df.status == "ok"]
-    # area from the fake's formula bits^2*10 + len(acc): int8/kulisch -> 647
-    assert ok.set_index("point_id").loc["int8/kulisch/mac/p1/ge", "area_ge"] == 8 * 8 * 10 + 7
+    # area from the fake's formula bits^2*10 + acc term (Kulisch: 100 + 12 guard bits)
+    assert ok.set_index("point_id").loc[pid("int8", "kulisch"), "area_ge"] == 8 * 8 * 10 + 112
     assert not df.cached.any()
     # Second run: everything comes from the cache, nothing is evaluated.
     df2 = sweep.run_sweep(SPEC, ev, cache_dir=tmp_path / "c", progress=False)
@@ -94,6 +104,9 @@ def test_seed_and_quick_are_part_of_the_key(tmp_path):
     assert sweep.point_key(p, ev, 0, False) != sweep.point_key(p, ev, 1, False)
     assert sweep.point_key(p, ev, 0, False) != sweep.point_key(p, ev, 0, True)
     assert sweep.point_key(p, ev, 0, False) == sweep.point_key(DesignPoint.make("int8", "KULISCH"), ev, 0, False)
+    # Equal designs, however spelled, have one key.
+    assert sweep.point_key(DesignPoint.make("e4m3", "fp32"), ev, 0, False) == \
+        sweep.point_key(DesignPoint.make("float8_e4m3fn", "float32"), ev, 0, False)
 
 
 def test_process_pool_equals_serial(tmp_path):
@@ -132,7 +145,7 @@ def test_torn_cache_file_is_recomputed(tmp_path):
     path.write_text('{"status": "ok", "area_')  # a half-written file from some other writer
     df = sweep.run_sweep([p], ev, cache_dir=tmp_path, progress=False)
     assert df.status[0] == "ok" and not df.cached[0]
-    assert json.loads(path.read_text())["area_ge"] == 8 * 8 * 10 + 4
+    assert json.loads(path.read_text())["area_ge"] == 8 * 8 * 10 + 32
 
 
 def test_save_sweep_writes_parquet_csv_metadata(tmp_path):

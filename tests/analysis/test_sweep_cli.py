@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from analysis.cli import main
+from analysis.design import acc_spec
+from hwmodel.accum import parse_acc
 
 
 @pytest.mark.parametrize("argv,msg", [
@@ -30,5 +32,6 @@ def test_sweep_quality_only_writes_table(tmp_path, capsys):
     assert rc == 0, capsys.readouterr().err
     import pandas as pd
     df = pd.read_csv(tmp_path / "o" / "sweep.csv")
-    assert list(df.point_id) == ["int8/kulisch/mac/p1/ge", "float8_e5m2/kulisch/mac/p1/ge"]
+    kul = acc_spec(parse_acc("kulisch"))
+    assert list(df.point_id) == [f"int8/{kul}/mac/p1/ge", f"float8_e5m2/{kul}/mac/p1/ge"]
     assert (df.sqnr_db > 20).all() and (df.dot_rel_err == 0).all()  # Kulisch: exact

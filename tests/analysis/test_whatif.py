@@ -9,12 +9,15 @@ import pytest
 
 from analysis.cli import main
 from analysis.config import Config
-from analysis.sweep import FakeEvaluator
+from analysis.design import acc_spec
 from analysis.whatif import run_whatif
+from hwmodel.accum import parse_acc
 from hwmodel.errors import UnsupportedConfig
 from hwmodel.formats import parse_format
+from tests.analysis.fakes import FakeEvaluator
 
 NEW = parse_format("fp(e=2,m=1,bias=1,nan=none)").name
+KUL, FP32 = acc_spec(parse_acc("kulisch")), acc_spec(parse_acc("fp32"))
 
 
 def test_whatif_page_with_fake_evaluator(tmp_path):
@@ -23,12 +26,12 @@ def test_whatif_page_with_fake_evaluator(tmp_path):
     df = res["sweep"]
     # new format x fp32, plus int8 and e4m3 x (kulisch, fp32)
     assert sorted(df.point_id) == sorted([
-        f"{NEW}/fp32/mac/p1/ge", "int8/kulisch/mac/p1/ge", "int8/fp32/mac/p1/ge",
-        "float8_e4m3fn/kulisch/mac/p1/ge", "float8_e4m3fn/fp32/mac/p1/ge"])
+        f"{NEW}/{FP32}/mac/p1/ge", f"int8/{KUL}/mac/p1/ge", f"int8/{FP32}/mac/p1/ge",
+        f"float8_e4m3fn/{KUL}/mac/p1/ge", f"float8_e4m3fn/{FP32}/mac/p1/ge"])
     assert res["new_ok"]
     md = (tmp_path / "w" / "whatif.md").read_text()
-    # Fake areas: bits^2*10 + len(acc): new 4*4*10+4 = 164; int8/kulisch 647 -> 0.25x
-    assert "Area relative to int8 with kulisch accumulation: **0.25x**" in md
+    # Fake areas: bits^2*10 + acc term: new 4*4*10+32 = 192; int8/kulisch 640+112 = 752 -> 0.26x
+    assert "Area relative to int8 with kulisch accumulation: **0.26x**" in md
     assert "Workload speedup over INT8 with Kulisch accumulation" in md
     assert (tmp_path / "w" / "whatif.html").read_text().count("data:image/png;base64,") == 1
     meta = json.loads((tmp_path / "w" / "whatif.metadata.json").read_text())
@@ -41,12 +44,12 @@ def test_whatif_failed_new_point_is_reported(tmp_path):
                      evaluator=FakeEvaluator(fail_formats=("float8_e3m4",)), progress=False, jobs=1)
     assert not res["new_ok"]
     md = (tmp_path / "w" / "whatif.md").read_text()
-    assert "status: **failed** (ToolFailed: fake tool failure for float8_e3m4)" in md
+    assert "status: **failed** (UnsupportedConfig: fake design failure for float8_e3m4)" in md
 
 
 def test_budget_too_small_for_one_unit(tmp_path):
     cfg = Config()
-    cfg.isoarea.budget_ge = 100.0  # the smallest fake design is 164 GE
+    cfg.isoarea.budget_ge = 100.0  # the smallest fake design is 192 GE
     with pytest.raises(UnsupportedConfig, match="budget_ge must hold at least one unit"):
         run_whatif("fp(e=2,m=1,bias=1,nan=none)", "fp32", config=cfg, out=tmp_path / "w",
                    cache_dir=tmp_path / "c", evaluator=FakeEvaluator(), progress=False, jobs=1)
@@ -106,4 +109,4 @@ def test_whatif_acc_spelling_is_normalised(tmp_path):
     res = run_whatif("e3m4", "FP32", out=tmp_path / "w", cache_dir=tmp_path / "c",
                      evaluator=FakeEvaluator(), progress=False, jobs=1)
     md = (tmp_path / "w" / "whatif.md").read_text()
-    assert "accumulator `fp32`" in md and "Area relative to int8 with kulisch accumulation" in md
+    assert f"accumulator `{FP32}`" in md and "Area relative to int8 with kulisch accumulation" in md
