@@ -35,3 +35,17 @@ def test_sweep_quality_only_writes_table(tmp_path, capsys):
     kul = acc_spec(parse_acc("kulisch"))
     assert list(df.point_id) == [f"int8/{kul}/mac/p1/ge", f"float8_e5m2/{kul}/mac/p1/ge"]
     assert (df.sqnr_db > 20).all() and (df.dot_rel_err == 0).all()  # Kulisch: exact
+
+
+def test_sweep_lists_fp_specs_and_one_point_per_design(tmp_path, capsys):
+    """fp(...) specs split on top-level commas; fp32 and float32 are one accumulator: 2 points."""
+    rc = main(["sweep", "--formats", "fp(e=3,m=4,bias=7),int8", "--acc", "fp32,float32", "--stages", "quality",
+               "--quick", "--jobs", "1", "--out", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c")])
+    assert rc == 0, capsys.readouterr().err
+    import pandas as pd
+
+    from hwmodel.formats import parse_format
+    df = pd.read_csv(tmp_path / "o" / "sweep.csv")
+    assert len(df) == 2
+    assert [parse_format(s) for s in df.in_fmt_spec] == [parse_format("fp(e=3,m=4,bias=7)"), parse_format("int8")]
+    assert df.acc.nunique() == 1 and parse_acc(df.acc[0]) == parse_acc("fp32")
