@@ -110,3 +110,42 @@ def test_whatif_acc_spelling_is_normalised(tmp_path):
                      evaluator=FakeEvaluator(), progress=False, jobs=1)
     md = (tmp_path / "w" / "whatif.md").read_text()
     assert f"accumulator `{FP32}`" in md and "Area relative to int8 with kulisch accumulation" in md
+
+
+def test_whatif_failed_design_stays_cached_until_retry_failed(tmp_path):
+    kw = dict(out=tmp_path / "w", cache_dir=tmp_path / "c", progress=False, jobs=1)
+    assert not run_whatif("e3m4", "fp32", evaluator=FakeEvaluator(fail_formats=("e3m4",)), **kw)["new_ok"]
+    # The design's own failure is the cached answer...
+    assert not run_whatif("e3m4", "fp32", evaluator=FakeEvaluator(), **kw)["new_ok"]
+    # ...until asked to evaluate failed points again.
+    assert run_whatif("e3m4", "fp32", evaluator=FakeEvaluator(), retry_failed=True, **kw)["new_ok"]
+
+
+def test_whatif_environment_failure_is_evaluated_again(tmp_path):
+    kw = dict(out=tmp_path / "w", cache_dir=tmp_path / "c", progress=False, jobs=1)
+    assert not run_whatif("e3m4", "fp32", evaluator=FakeEvaluator(env_fail_formats=("e3m4",)), **kw)["new_ok"]
+    assert run_whatif("e3m4", "fp32", evaluator=FakeEvaluator(), **kw)["new_ok"]
+
+
+@pytest.mark.parametrize("argv", [["whatif", "e3m4", "--retry-failed"], ["report", "--only", "pareto", "--retry-failed"],
+                                  ["sweep", "--formats", "int8", "--acc", "fp32", "--retry-failed"]])
+def test_retry_failed_reaches_the_sweep(tmp_path, monkeypatch, argv):
+    from analysis import engine, reportsweep, whatif
+
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def capture(*a, retry_failed=False, **k):
+        seen.append(retry_failed)
+        raise Stop
+
+    for mod in (engine, whatif, reportsweep):
+        monkeypatch.setattr(mod, "run_sweep", capture)
+    if argv[0] == "report":  # the section's failure is caught by the report: look at what was asked
+        main([*argv, "--out", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c")])
+    else:
+        with pytest.raises(Stop):
+            main([*argv, "--out", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c")])
+    assert seen == [True]
