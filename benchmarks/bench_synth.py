@@ -28,7 +28,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
-    from rtl.synth import paper_reproduction, synth_unit, yosys_version
+    from rtl.paperrepro import paper_reproduction
+    from rtl.synth import synth_unit, yosys_version
 
     print(f"{yosys_version()}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs visible, "
           f"load average {os.getloadavg()[0]:.1f} (wall times stretch when the load exceeds the CPUs)")

@@ -35,7 +35,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hwmodel.errors import UnsupportedConfig
-from rtl.config import MacConfig, ProductShape
+from rtl.shape import ProductShape
 from rtl.mul import product_signature
 
 

@@ -72,6 +72,10 @@ class ArrayConfig:
         """Edges from the last step being sampled to every PE holding its final result."""
         return (self.rows - 1) + (self.cols - 1) + self.mac.latency
 
+    def create(self) -> "MacArray":
+        """The MacArray this config describes."""
+        return MacArray(self)
+
 
 class MacArray(wiring.Component):
     """See the module docstring. Argument: an ArrayConfig."""
@@ -97,7 +101,6 @@ class MacArray(wiring.Component):
         return self.config.latency
 
     def elaborate(self, platform):
-        from rtl.mac import Mac
 
         m = Module()
         cfg = self.config
@@ -123,7 +126,7 @@ class MacArray(wiring.Component):
             a, v, c = a_west[i], v_west[i], c_west[i]
             b_out = []
             for j in range(C):
-                pe = Mac(cfg.mac)
+                pe = cfg.mac.create()
                 m.submodules[f"pe_{i}_{j}"] = pe
                 m.d.comb += [pe.a.eq(a), pe.b.eq(b_in[j]), pe.valid_in.eq(v), pe.clear.eq(c)]
                 accs[i][j] = pe.acc_out

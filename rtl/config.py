@@ -5,117 +5,48 @@ Verilog module name and the simulation build directory; `latency` (where it has 
 of clock edges from an operand being sampled to its effect showing on the outputs, so that benches
 never hard-code cycle counts.
 
-Widths derived here (product fields, Kulisch register) follow docs/DESIGN.md; each one is commented
+Widths derived here and in rtl/shape.py (product fields, Kulisch register) follow docs/DESIGN.md; each one is commented
 with why it is as wide as it is. Unsupported pairings raise `hwmodel.errors.UnsupportedConfig` with a
 one-line message naming the constraint.
 
+Every config has `.create()` (the amaranth `lib/crc` Parameters.create() pattern): the
+wiring.Component it describes. The generators import the shapes (rtl/shape.py), never this module,
+so that `create()` can import them without a cycle. rtl.unit.unit_config turns a unit description
+(format, accumulator, "mac" | "mul" | "dot:N" | "array:RxC") into one of these configs.
+
 Public API
-    ProductShape(sign, exp_width, exp_min, sig_width, exp_max=None)
-    ProductShape.of(fa, fb) -> ProductShape         exact float x float product
-    ProductShape.fixed(lsb_exp, sig_width)          a sign-magnitude integer at one exponent
+    ProductShape, KulischShape                      re-exported from rtl.shape
     MulConfig(fmt_a, fmt_b)                         .name .is_int .product .value_width .value_signed
-    AccSpec / parse_acc                             from hwmodel.numerics (kind, fmt, guard_bits, mode)
-    KulischShape.of(fa, fb, guard_bits)             .width .lsb_exp .k .S_a .S_b
+                                                    .latency .create() -> rtl.mul.Multiplier
+    AccSpec / parse_acc                             from hwmodel.accum (kind, fmt, guard_bits, mode)
     MacConfig(in_fmt, acc, pipeline_stages=1, mutant=None)
                                                     .name .latency .mul .kulisch .acc_width
+                                                    .create() -> rtl.mac.Mac
     ReadoutConfig(in_fmt, out_fmt, guard_bits=12)   Kulisch register -> float (RNE), .kulisch
+                                                    .create() -> rtl.acc.KulischReadout
     MUTANTS                                         deliberately wrong variants for the benches
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Union
 
-from hwmodel.errors import FormatError, UnsupportedConfig
-from hwmodel.formats import (BlockFormat, FixedFormat, FloatFormat, Format, IntFormat, NanEncoding,
-                             parse_format)
+from hwmodel.errors import UnsupportedConfig
+from hwmodel.formats import FloatFormat, Format, IntFormat, NanEncoding
+from rtl.shape import KulischShape, ProductShape, scalar_format, signed_bits  # noqa: F401
 
 # The golden model owns the accumulator spec (docs/DESIGN.md, "Configs and names").
-from hwmodel.numerics import AccSpec, parse_acc  # noqa: E402  (hwmodel.accum via numerics)
+from hwmodel.accum import AccSpec, parse_acc  # noqa: E402
 
 
-# The deliberately wrong RTL variants that prove the benches can fail (issue 3, mutation check).
+# The deliberately wrong RTL variants that prove the benches can fail (the mutation check).
 # Key: what the generator does wrong. Generators that do not know a mutant ignore it; the bench test
 # for each mutant expects a failure.
 MUTANTS = {
     "kulisch_shift": "Kulisch alignment shifts by one position too few for exponents above the minimum",
     "fpacc_rtz": "float accumulator truncates (round toward zero) instead of RNE",
 }
-
-
-def _signed_bits(lo: int, hi: int) -> int:
-    """Fewest two's-complement bits holding every integer in [lo, hi]."""
-    w = 1
-    while not (-(1 << (w - 1)) <= lo and hi <= (1 << (w - 1)) - 1):
-        w += 1
-    return w
-
-
-def _scalar(fmt, what: str) -> Format:
-    """Parse `fmt` and reject formats a scalar datapath cannot take."""
-    try:
-        fmt = parse_format(fmt)
-    except FormatError as exc:
-        raise UnsupportedConfig(f"{what}: {exc}") from None
-    if isinstance(fmt, BlockFormat):
-        raise UnsupportedConfig(
-            f"{what} must be a scalar format, not the block format {fmt.name!r}: a MAC multiplies "
-            f"elements; build it on the element format {fmt.element.name!r} (the shared scale is "
-            f"applied once per block, outside the MAC)")
-    if isinstance(fmt, FixedFormat):
-        raise UnsupportedConfig(
-            f"{what} must be an int or float format, not the fixed-point format {fmt.name!r}; "
-            f"use int{fmt.bits} (the binary point only rescales the result)")
-    return fmt
-
-
-@dataclass(frozen=True)
-class ProductShape:
-    """An exact product on a port: value = (-1)^sign * sig * 2^exp, plus nan/inf/zero flags.
-
-    sign      whether the value can be negative (a `sign` bit is present and meaningful)
-    exp_width bits of the signed `exp` field
-    exp_min   smallest `exp` a nonzero finite value can have (the LSB exponent of the smallest one)
-    sig_width bits of the unsigned `sig` field
-    exp_max   largest `exp` (default: the largest the field holds)
-    """
-
-    sign: bool
-    exp_width: int
-    exp_min: int
-    sig_width: int
-    exp_max: int | None = None
-
-    def __post_init__(self):
-        if self.exp_max is None:
-            object.__setattr__(self, "exp_max", (1 << (self.exp_width - 1)) - 1)
-        if self.exp_width < _signed_bits(self.exp_min, self.exp_max):
-            raise UnsupportedConfig(f"exp_width must hold [{self.exp_min}, {self.exp_max}], "
-                                    f"not {self.exp_width!r}")
-        if self.sig_width < 1:
-            raise UnsupportedConfig(f"sig_width must be >= 1, not {self.sig_width!r}")
-
-    @classmethod
-    def of(cls, fa: FloatFormat, fb: FloatFormat) -> "ProductShape":
-        """Exact product of two float formats (docs/DESIGN.md, 'Products')."""
-        # exp is the exponent of the significand product's LSB: e - man per operand, where e is the
-        # unbiased exponent (subnormals sit at emin), so the extremes come from emin/emax.
-        lo = (fa.emin - fa.man_bits) + (fb.emin - fb.man_bits)
-        hi = (fa.emax - fa.man_bits) + (fb.emax - fb.man_bits)
-        return cls(
-            sign=fa.signed or fb.signed,
-            exp_width=_signed_bits(lo, hi),           # signed field holding [lo, hi]
-            exp_min=lo,
-            sig_width=fa.precision + fb.precision,    # p_a-bit x p_b-bit unsigned product
-            exp_max=hi)
-
-    @classmethod
-    def fixed(cls, lsb_exp: int, sig_width: int) -> "ProductShape":
-        """A sign-magnitude integer of `sig_width` magnitude bits at the one exponent `lsb_exp`
-        (e.g. a Kulisch sum of W two's-complement bits: sig_width = W, since |-2^(W-1)| needs W)."""
-        return cls(sign=True, exp_width=_signed_bits(lsb_exp, lsb_exp), exp_min=lsb_exp,
-                   sig_width=sig_width, exp_max=lsb_exp)
 
 
 @dataclass(frozen=True)
@@ -126,8 +57,8 @@ class MulConfig:
     fmt_b: Format | None = None   # None: same as fmt_a
 
     def __post_init__(self):
-        a = _scalar(self.fmt_a, "multiplier operand a")
-        b = a if self.fmt_b is None else _scalar(self.fmt_b, "multiplier operand b")
+        a = scalar_format(self.fmt_a, "multiplier operand a")
+        b = a if self.fmt_b is None else scalar_format(self.fmt_b, "multiplier operand b")
         object.__setattr__(self, "fmt_a", a)
         object.__setattr__(self, "fmt_b", b)
         if isinstance(a, IntFormat) != isinstance(b, IntFormat):
@@ -163,48 +94,10 @@ class MulConfig:
     def latency(self) -> int:
         return 0   # combinational
 
-
-@dataclass(frozen=True)
-class KulischShape:
-    """Kulisch register of paper Fig. 2a / docs/DESIGN.md: W = S_a + S_b - 1 + k + V bits, LSB 2^L."""
-
-    S_a: int
-    S_b: int
-    k: int
-    guard_bits: int
-    lsb_exp: int
-
-    @classmethod
-    def of(cls, fa: Format, fb: Format, guard_bits: int = 12) -> "KulischShape":
-        def s_and_span(f):
-            if isinstance(f, IntFormat):
-                # S = bits (an unsigned operand needs one more bit to be a signed factor)
-                return f.bits + (0 if f.signed else 1), 0, 0, 0
-            if not f.signed or not f.subnormals:
-                raise UnsupportedConfig(f"Kulisch accumulation needs signed float inputs with "
-                                        f"zero and subnormals, not {f.name!r}")
-            # S = man_bits + 2: sign, hidden bit and stored mantissa of a sign-magnitude significand
-            return f.man_bits + 2, f.emax - f.emin, f.emin - f.man_bits, 0
-        sa, ka, la, _ = s_and_span(fa)
-        sb, kb, lb, _ = s_and_span(fb)
-        if not isinstance(guard_bits, int) or guard_bits < 0:
-            raise UnsupportedConfig(f"kulisch guard bits must be an int >= 0, not {guard_bits!r}")
-        return cls(S_a=sa, S_b=sb, k=ka + kb, guard_bits=guard_bits, lsb_exp=la + lb)
-
-    @property
-    def product_width(self) -> int:
-        """2S-1 bits (S_a + S_b - 1): signed significand product at the lowest exponent."""
-        return self.S_a + self.S_b - 1
-
-    @property
-    def aligned_width(self) -> int:
-        """2S-1+k bits: the widest aligned product (shifted left by up to k)."""
-        return self.product_width + self.k
-
-    @property
-    def width(self) -> int:
-        """W = 2S-1+k+V: the aligned product plus V guard bits (2^V worst-case products)."""
-        return self.aligned_width + self.guard_bits
+    def create(self):
+        """The rtl.mul.Multiplier this config describes."""
+        from rtl.mul import Multiplier
+        return Multiplier(self)
 
 
 @dataclass(frozen=True)
@@ -221,7 +114,7 @@ class MacConfig:
     mutant: str | None = None
 
     def __post_init__(self):
-        fmt = _scalar(self.in_fmt, "MAC input format")
+        fmt = scalar_format(self.in_fmt, "MAC input format")
         object.__setattr__(self, "in_fmt", fmt)
         acc = self.acc
         if not isinstance(acc, AccSpec):
@@ -295,6 +188,11 @@ class MacConfig:
         accumulation of that product: the pipeline registers plus the accumulator register."""
         return self.pipeline_stages + 1
 
+    def create(self):
+        """The rtl.mac.Mac this config describes."""
+        from rtl.mac import Mac
+        return Mac(self)
+
 
 @dataclass(frozen=True)
 class ReadoutConfig:
@@ -306,8 +204,8 @@ class ReadoutConfig:
     guard_bits: int = 12
 
     def __post_init__(self):
-        object.__setattr__(self, "in_fmt", _scalar(self.in_fmt, "Kulisch read-out input format"))
-        out = _scalar(self.out_fmt, "Kulisch read-out format")
+        object.__setattr__(self, "in_fmt", scalar_format(self.in_fmt, "Kulisch read-out input format"))
+        out = scalar_format(self.out_fmt, "Kulisch read-out format")
         if not isinstance(out, FloatFormat) or out.nan is not NanEncoding.IEEE or not out.signed:
             raise UnsupportedConfig(f"Kulisch read-out format must be a signed IEEE-style float "
                                     f"(fp16, bf16, fp32, eXmY), not {out.name!r}")
@@ -324,6 +222,12 @@ class ReadoutConfig:
     @property
     def latency(self) -> int:
         return 0   # combinational
+
+    def create(self):
+        """The rtl.acc.KulischReadout this config describes."""
+        from rtl.acc import KulischReadout
+        k = self.kulisch
+        return KulischReadout(k.width, k.lsb_exp, self.out_fmt)
 
 
 AnyConfig = Union[MulConfig, MacConfig, ReadoutConfig]

@@ -107,6 +107,10 @@ class DotConfig:
     def latency(self) -> int:
         return self.pipeline_stages + 1
 
+    def create(self) -> "DotUnit":
+        """The DotUnit this config describes."""
+        return DotUnit(self)
+
 
 def adder_tree(m: Module, terms: list, width: int, name: str):
     """Balanced tree sum of signed `terms` into a signed(width) Signal (width must hold the sum)."""
@@ -147,13 +151,11 @@ class DotUnit(wiring.Component):
         return self.config.latency
 
     def elaborate(self, platform):
-        from rtl.mul import Multiplier  # noqa: F401  (import here keeps config import light)
-
         m = Module()
         cfg = self.config
         muls = []
         for i in range(cfg.n):
-            mul = Multiplier(cfg.mul)
+            mul = cfg.mul.create()
             m.submodules[f"mul{i}"] = mul
             m.d.comb += [mul.a.eq(self.a[i]), mul.b.eq(self.b[i])]
             muls.append(mul)

@@ -23,7 +23,7 @@ from amaranth.lib.wiring import In, Out
 
 from hwmodel.errors import FormatError, UnsupportedConfig
 from hwmodel.formats import FloatFormat, parse_format
-from rtl.config import ProductShape
+from rtl.shape import ProductShape
 from rtl.fpadd import MUTANTS, FpAddRound, check_acc_format
 from rtl.mul import product_signature
 
@@ -76,7 +76,8 @@ class FpAccConfig:
     def latency(self) -> int:
         return 1
 
-    def build(self) -> "FloatAccumulator":
+    def create(self) -> "FloatAccumulator":
+        """The FloatAccumulator this config describes."""
         return FloatAccumulator(self.acc_fmt, self.shape, self.mutant)
 
 

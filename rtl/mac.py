@@ -26,7 +26,6 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from rtl.acc import KULISCH_FLAGS, _product_in, connect_parts, parts
-from rtl.config import MacConfig
 from rtl.mul import Multiplier
 
 _FIELDS = ("sign", "exp", "sig", "nan", "inf", "zero")
@@ -74,8 +73,10 @@ class Mac(wiring.Component):
     """Multiply-accumulate unit of `config` (see the module docstring for ports and timing)."""
 
     def __init__(self, config: MacConfig):
-        if not isinstance(config, MacConfig):
-            raise TypeError(f"Mac needs a MacConfig, not {type(config).__name__}")
+        # duck-typed: rtl.config imports this module (MacConfig.create), so this one cannot
+        # import rtl.config back
+        if not hasattr(config, "acc_width") or not hasattr(config, "pipeline_stages"):
+            raise TypeError(f"Mac needs an rtl.config.MacConfig, not {type(config).__name__}")
         self.config = config
         fmt = config.in_fmt
         members = {"a": In(fmt.bits), "b": In(fmt.bits), "valid_in": In(1), "clear": In(1),

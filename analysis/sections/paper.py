@@ -117,7 +117,7 @@ def _pct(a, b):
 
 def build(ctx: ReportContext) -> Section:
     import pandas as pd
-    from rtl.synth import paper_reproduction, synth_many
+    from rtl.paperrepro import paper_reproduction, synth_many
     from hwmodel.papermodel import mac_cost
 
     cache = ctx.cache_dir

@@ -6,7 +6,7 @@ import pytest
 from hwmodel.errors import HwdseError, UnsupportedConfig
 from hwmodel.formats import PAPER_FP8, parse_format
 from rtl.config import KulischShape, MacConfig, MulConfig, ProductShape
-from sim.runner import config_from_json, config_to_json
+from rtl.configjson import config_from_json, config_to_json
 
 
 @pytest.mark.parametrize("e", [2, 3, 4, 5])

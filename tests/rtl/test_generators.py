@@ -174,6 +174,27 @@ def test_cli_bad_input_one_line_exit_2(argv, words, capsys):
     assert words in err and "\n" not in err and "Traceback" not in err
 
 
+def test_cli_unwritable_output_exit_2_one_line(tmp_path, capsys):
+    a_file = tmp_path / "f.txt"
+    a_file.write_text("keep")
+    for bad, words in ((tmp_path, "is a folder"), (a_file / "m.v", "is a file, not a folder"),
+                       ("/proc/x", "cannot write there"), (tmp_path / "no" / "m.v", "does not exist")):
+        assert main(["rtl", "int8", "--acc", "int32", "-o", str(bad)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert words in err and "\n" not in err, err
+    assert a_file.read_text() == "keep"
+
+
+def test_cli_units_in_every_spelling(tmp_path, capsys):
+    for argv, module in ((["--unit", "dot", "--n", "4"], "dot4_"), (["--unit", "dot:4"], "dot4_"),
+                         (["--array", "2x2"], "array2x2_"), (["--unit", "array:2x2"], "array2x2_")):
+        out = tmp_path / "u.v"
+        assert main(["rtl", "int8", "--acc", "int32", *argv, "-o", str(out)]) == 0
+        assert f"module {module}int8_int32_p1(" in out.read_text()
+    assert main(["rtl", "int8", "--acc", "int32", "--unit", "dot:4", "--pipeline", "2"]) == 2
+    assert "--pipeline 0 or 1" in capsys.readouterr().err
+
+
 def test_cli_subprocess_no_traceback():
     r = subprocess.run([sys.executable, "-m", "analysis.cli", "rtl", "nosuch", "--acc", "fp32"],
                        capture_output=True, text=True)

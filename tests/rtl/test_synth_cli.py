@@ -34,7 +34,10 @@ def test_paper_guard_bits_change_only_kulisch_rows(capsys):
 
 
 @pytest.mark.parametrize("argv,msg", [
-    (["paper", "--guard-bits", "-1", "--no-synth"], "--guard-bits must be"),
+    (["paper", "--guard-bits", "-1", "--no-synth"], "--guard-bits must be an int in 0..64"),
+    (["paper", "--guard-bits", "65"], "--guard-bits must be an int in 0..64"),
+    (["synth", "e4m3", "--acc", "fp32", "--unit", "ring"], "unit must be mul, mac, dot:N"),
+    (["synth", "e4m3", "--acc", "fp32", "--netlist", "/proc/x/n.v"], "--netlist /proc/x/n.v: cannot write"),
     (["synth", "e4m3", "--unit", "mul", "--acc", "fp32"], "takes no --acc"),
     (["synth", "e4m3"], "needs --acc"),
     (["synth", "e4m3", "--acc", "fp32", "--library", "/no/such.lib"], "no such file"),
@@ -45,6 +48,27 @@ def test_bad_input_one_line_exit_2(argv, msg, capsys):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert msg in err and len(err.splitlines()) == 1
+
+
+def test_unwritable_netlist_path_exit_2_before_synthesis(tmp_path, capsys, monkeypatch):
+    import rtl.synth
+    monkeypatch.setattr(rtl.synth, "synthesize", lambda *a, **k: pytest.fail("synthesis ran"))
+    a_file = tmp_path / "f.txt"
+    a_file.write_text("x")
+    for bad, words in ((tmp_path, "is a folder"), (a_file / "n.v", "is a file, not a folder"),
+                       ("/proc/n.v", "cannot write there"), (tmp_path / "no" / "n.v", "does not exist")):
+        assert cli.main(["synth", "int8", "--acc", "int32", "--netlist", str(bad)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert words in err and len(err.splitlines()) == 1, err
+    assert a_file.read_text() == "x" and not (tmp_path / "no").exists()
+
+
+def test_missing_liberty_exit_2_before_building_anything(tmp_path, capsys, monkeypatch):
+    import rtl.unit
+    monkeypatch.setattr(rtl.unit, "unit_config", lambda *a, **k: pytest.fail("unit was built"))
+    assert cli.main(["synth", "int8", "--acc", "int32", "--library", str(tmp_path / "x.lib")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no such file" in err and len(err.splitlines()) == 1
 
 
 @pytest.fixture(scope="module")
