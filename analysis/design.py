@@ -2,7 +2,7 @@
 
 A design point is input format x accumulator x unit (mac, dot:N, array:RxC) x pipeline depth x
 cell library. It holds the parsed objects (`hwmodel.formats.Format`, `hwmodel.accum.AccSpec`,
-the unit) and never a display name that a later stage would have to parse again; two spellings
+`rtl.unit.UnitSpec`) and never a display name that a later stage would have to parse again; two spellings
 of one design (`fp32` / `float32`, `e4m3` / `float8_e4m3fn`) are one point with one cache key,
 because the key is built from the canonical specs (`key_fields`).
 
@@ -12,12 +12,12 @@ command line); `points()` parses them into distinct DesignPoints, in order.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from hwmodel.accum import AccSpec, parse_acc
 from hwmodel.errors import FormatError, UnsupportedConfig
 from hwmodel.formats import Format, parse_format
+from rtl.unit import UnitSpec, parse_unit
 
 # The columns that identify a point in a sweep table (the rest of a row are metrics).
 # in_fmt is the format's display name, in_fmt_spec its canonical spec (parse_format(spec) == format),
@@ -29,44 +29,22 @@ POINT_COLUMNS = ["point_id", "in_fmt", "in_fmt_spec", "acc", "unit", "pipeline_s
 # Units
 # ----------------------------------------------------------------------------------------------
 
-_UNIT_RE = re.compile(r"^(?:(mac)|dot:?(\d+)|array:?(\d+)x(\d+))$")
+# The units a sweep evaluates: a multiplier alone has no accumulator to verify, cost or measure.
+SWEEP_UNIT_KINDS = ("mac", "dot", "array")
 
 
-def parse_unit(spec: str) -> str:
-    """Normalise a unit spec: 'mac', 'dotN' / 'dot:N' (N >= 2), 'arrayRxC' / 'array:RxC'."""
-    s = str(spec).strip().lower()
-    m = _UNIT_RE.match(s)
-    if not m:
-        raise UnsupportedConfig(f"unit must be one of mac, dotN (e.g. dot4), arrayRxC (e.g. array2x2), "
-                                f"not {spec!r}")
-    if m.group(1):
-        return "mac"
-    if m.group(2):
-        n = int(m.group(2))
-        if n < 2:
-            raise UnsupportedConfig(f"a dot-product unit must have N >= 2 products, not {n!r}")
-        return f"dot{n}"
-    r, c = int(m.group(3)), int(m.group(4))
-    if r < 1 or c < 1:
-        raise UnsupportedConfig(f"an array must have R, C >= 1, not {r}x{c}")
-    return f"array{r}x{c}"
-
-
-def unit_parts(unit) -> tuple[str, int, int]:
-    """('mac', 1, 1), ('dot', N, 1) or ('array', R, C)."""
-    unit = parse_unit(unit)
-    if unit == "mac":
-        return "mac", 1, 1
-    if unit.startswith("dot"):
-        return "dot", int(unit[3:]), 1
-    r, c = unit[5:].split("x")
-    return "array", int(r), int(c)
+def sweep_unit(unit) -> UnitSpec:
+    """The unit of a design point (rtl.unit.parse_unit): mac, dot:N or array:RxC."""
+    u = parse_unit(unit)
+    if u.kind not in SWEEP_UNIT_KINDS:
+        raise UnsupportedConfig(f"a sweep unit must be mac, dot:N (e.g. dot:4) or array:RxC (e.g. "
+                                f"array:2x2), not {u.spec!r}")
+    return u
 
 
 def unit_macs(unit) -> int:
-    """Multiply-accumulates per cycle of a unit: mac 1, dotN N, arrayRxC R*C."""
-    _, a, b = unit_parts(unit)
-    return a * b
+    """Multiply-accumulates per cycle of a unit (a UnitSpec or its spec): mac 1, dot:N N, array:RxC R*C."""
+    return parse_unit(unit).macs_per_cycle
 
 
 # ----------------------------------------------------------------------------------------------
@@ -108,7 +86,7 @@ class DesignPoint:
 
     in_fmt: Format
     acc: AccSpec
-    unit: str = "mac"
+    unit: UnitSpec = UnitSpec("mac")
     pipeline_stages: int = 1
     library: str = "ge"
 
@@ -125,23 +103,23 @@ class DesignPoint:
             a = parse_acc(acc)
         except FormatError as exc:
             raise FormatError(f"accumulator {acc!r}: {exc}") from None
-        return cls(fmt, a, parse_unit(unit), pipeline_stages, str(library))
+        return cls(fmt, a, sweep_unit(unit), pipeline_stages, str(library))
 
     def key_fields(self) -> dict:
         """What identifies the design in a cache key: canonical specs only."""
-        return {"in_fmt": format_spec(self.in_fmt), "acc": acc_spec(self.acc), "unit": self.unit,
+        return {"in_fmt": format_spec(self.in_fmt), "acc": acc_spec(self.acc), "unit": self.unit.spec,
                 "pipeline_stages": self.pipeline_stages, "library": self.library}
 
     def as_dict(self) -> dict:
         """The identifying columns of a table row (POINT_COLUMNS without point_id)."""
         return {"in_fmt": self.in_fmt.name, "in_fmt_spec": format_spec(self.in_fmt),
-                "acc": acc_spec(self.acc), "unit": self.unit,
+                "acc": acc_spec(self.acc), "unit": self.unit.spec,
                 "pipeline_stages": self.pipeline_stages, "library": self.library}
 
     @property
     def point_id(self) -> str:
         """Readable id: int8/kulisch/mac/p1/ge (format name, accumulator spec, unit, depth, library)."""
-        return f"{self.in_fmt.name}/{acc_spec(self.acc)}/{self.unit}/p{self.pipeline_stages}/{self.library}"
+        return f"{self.in_fmt.name}/{acc_spec(self.acc)}/{self.unit.spec}/p{self.pipeline_stages}/{self.library}"
 
 
 @dataclass

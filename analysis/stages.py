@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 from hwmodel.errors import UnsupportedConfig
 
-from analysis.design import DesignPoint, unit_parts
+from analysis.design import DesignPoint
 from analysis.outcome import DESIGN, ENVIRONMENT, failure_kind, one_line
 
 STAGES = ("quality", "verify", "synth", "energy")
@@ -151,25 +151,19 @@ def stage_quality(point: DesignPoint, seed: int, quick: bool, cache_dir=None) ->
     return out
 
 
+# The cocotb bench of each unit kind a sweep evaluates.
+_BENCHES = {"mac": "sim.bench_mac", "dot": "sim.bench_dot", "array": "sim.bench_array"}
+
+
 def stage_verify(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> dict:
     """Run the unit's cocotb bench against the golden model (sim.runner.run_bench).
     verified=False on a mismatch (the chain then marks the point failed); tool errors raise."""
+    from rtl.unit import unit_config
     from sim.runner import BenchFailed, run_bench
 
-    kind, n, c = unit_parts(point.unit)
     env = {"HWDSE_SEED": str(12345 + seed), "HWDSE_RANDOM": "2000" if quick else "20000"}
-    if kind == "mac":
-        from rtl.config import MacConfig
-        config, bench = MacConfig(point.in_fmt, point.acc, point.pipeline_stages), "sim.bench_mac"
-    elif kind == "dot":
-        from rtl.dot import DotConfig
-        config, bench = DotConfig(point.in_fmt, point.acc, n, min(point.pipeline_stages, 1)), "sim.bench_dot"
-    else:
-        try:
-            from rtl.array import ArrayConfig
-        except ImportError:
-            raise UnsupportedConfig("unit array needs rtl/array.py, which is not built yet") from None
-        config, bench = ArrayConfig(point.in_fmt, point.acc, n, c, point.pipeline_stages), "sim.bench_array"
+    config = unit_config(point.in_fmt, point.acc, point.unit, point.pipeline_stages)
+    bench = _BENCHES[point.unit.kind]
     try:
         res = run_bench(config, bench, extra_env=env)
     except BenchFailed as exc:
@@ -193,22 +187,11 @@ def stage_verify(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> 
 def stage_synth(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> dict:
     """Synthesise the unit with Yosys (rtl.synth.synth_unit) in the point's library: area in the
     library's unit (area_gates | area_ge | area_um2), per-part areas, depth, FO4 delay, provenance."""
-    from rtl.synth import synth_unit, synthesize
+    from rtl.synth import synth_unit
 
-    kind, n, c = unit_parts(point.unit)
-    if kind == "array":
-        # rtl.synth builds mac/dot units itself; an array is built here and handed over whole.
-        import warnings
-
-        from rtl.array import ArrayConfig
-        from rtl.export import build_component
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            design = build_component(ArrayConfig(point.in_fmt, point.acc, n, c, point.pipeline_stages))
-        r = synthesize(design, point.library, cache_dir=cache_dir)
-    else:
-        r = synth_unit(point.in_fmt, point.acc, kind, n=n, library=point.library,
-                       pipeline_stages=point.pipeline_stages, cache_dir=cache_dir)
+    # rtl.unit.unit_config(...).create(), synthesised: the one way every unit kind is built.
+    r = synth_unit(point.in_fmt, point.acc, point.unit, library=point.library,
+                   pipeline_stages=point.pipeline_stages, cache_dir=cache_dir)
     unit = r.area_unit
     out = {f"area_{unit}": float(r.area), f"seq_area_{unit}": float(r.sequential_area),
            "n_cells": int(r.n_cells), "logic_depth": int(r.logic_depth),
@@ -225,11 +208,10 @@ def stage_energy(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> 
     `energy_note` instead of a value (not a failure)."""
     from sim import energy
 
-    kind, _, _ = unit_parts(point.unit)
-    if kind != "mac" or point.pipeline_stages != 1:
+    if point.unit.kind != "mac" or point.pipeline_stages != 1:
         # Not applicable (sim.energy measures single-stage MACs): no value, and not a failure.
         return {"energy_note": f"not measured: sim.energy.mac_energy covers mac units with 1 "
-                               f"pipeline stage, not {point.unit} p{point.pipeline_stages}"}
+                               f"pipeline stage, not {point.unit.spec} p{point.pipeline_stages}"}
     kw = {"cache_dir": Path(cache_dir)} if cache_dir else {}
     res = energy.mac_energy(point.in_fmt, point.acc, dist="gaussian", n=512 if quick else 4096,
                             library=point.library, seed=seed, **kw)

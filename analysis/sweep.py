@@ -13,16 +13,16 @@ Import from here or from the module that does the job; both name the same object
 
 from __future__ import annotations
 
-from analysis.design import (POINT_COLUMNS, DesignPoint, SweepSpec, default_spec, parse_unit,
-                             split_list, unit_macs, unit_parts)
+from analysis.design import (POINT_COLUMNS, DesignPoint, SweepSpec, default_spec, split_list,
+                             sweep_unit, unit_macs)
 from analysis.engine import (SWEEP_SCHEMA, Evaluator, ResultStore, check_scheduler, evaluate_safely,
                              evaluator_id, point_key, run_sweep)
 from analysis.stages import (STAGES, ChainEvaluator, code_fingerprint, stage_energy, stage_quality,
                              stage_synth, stage_verify)
 from analysis.table import load_sweep, save_sweep, select
 
-__all__ = ["POINT_COLUMNS", "DesignPoint", "SweepSpec", "default_spec", "parse_unit", "split_list",
-           "unit_macs", "unit_parts", "SWEEP_SCHEMA", "Evaluator", "ResultStore", "check_scheduler",
+__all__ = ["POINT_COLUMNS", "DesignPoint", "SweepSpec", "default_spec", "split_list",
+           "sweep_unit", "unit_macs", "SWEEP_SCHEMA", "Evaluator", "ResultStore", "check_scheduler",
            "evaluate_safely", "evaluator_id", "point_key", "run_sweep", "STAGES", "ChainEvaluator",
            "code_fingerprint", "stage_energy", "stage_quality", "stage_synth", "stage_verify",
            "load_sweep", "save_sweep", "select"]

@@ -14,8 +14,8 @@ per point, units in the column names, failed points kept with their reason.
   hwdse sweep --formats int8 --acc fp32 --scheduler tcp://10.0.0.5:8786
 
 Lists are split on their top-level commas only, so fp(...) specs can be listed. Two spellings of
-one design (fp32 / float32, e4m3 / float8_e4m3fn) are one point. Units: mac, dotN (e.g. dot4),
-arrayRxC. Stages: quality, verify, synth, energy (default all). Every point is cached by content
+one design (fp32 / float32, e4m3 / float8_e4m3fn) are one point. Units: mac, dot:N (e.g. dot:4),
+array:RxC. Stages: quality, verify, synth, energy (default all). Every point is cached by content
 hash in --cache-dir; an interrupted sweep resumes where it stopped. A point that failed because
 of the environment (a missing or broken tool) is evaluated again on the next run; one that
 failed as a design (verification mismatch, unsupported configuration) only with --retry-failed.

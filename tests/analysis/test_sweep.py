@@ -15,6 +15,7 @@ from analysis.sweep import DesignPoint, SweepSpec
 from hwmodel.accum import parse_acc
 from hwmodel.errors import UnsupportedConfig
 from hwmodel.formats import parse_format
+from rtl.unit import parse_unit
 from tests.analysis.fakes import FakeEvaluator
 
 
@@ -32,26 +33,28 @@ def _count(d: Path) -> int:
 def test_points_are_the_product_normalised():
     pts = SPEC.points()
     assert len(pts) == 3 * 2 * 2
-    assert pts[0] == DesignPoint(parse_format("int8"), parse_acc("kulisch"), "mac", 1, "ge")
+    assert pts[0] == DesignPoint(parse_format("int8"), parse_acc("kulisch"), parse_unit("mac"), 1, "ge")
     assert {p.in_fmt.name for p in pts} == {"int8", "float8_e4m3fn", "int4"}
     # Two spellings of one format collapse to one point.
     assert len(SweepSpec(["e4m3", "float8_e4m3fn"], ["fp32"]).points()) == 1
 
 
-@pytest.mark.parametrize("spec,unit", [("MAC", "mac"), ("dot:8", "dot8"), ("array2x4", "array2x4"),
-                                       ("array:3x3", "array3x3")])
-def test_parse_unit(spec, unit):
-    assert sweep.parse_unit(spec) == unit
+@pytest.mark.parametrize("spec,unit", [("MAC", "mac"), ("dot:8", "dot:8"), ("dot8", "dot:8"),
+                                       ("array2x4", "array:2x4"), ("array:3x3", "array:3x3")])
+def test_point_unit_is_a_unit_spec(spec, unit):
+    p = DesignPoint.make("int8", "fp32", spec)
+    assert p.unit.spec == unit and p.point_id.split("/")[2] == unit
+    assert p == DesignPoint.make("int8", "fp32", unit)  # one design, one point
 
 
-@pytest.mark.parametrize("bad", ["dot1", "array0x2", "systolic", ""])
-def test_parse_unit_rejects(bad):
-    with pytest.raises(UnsupportedConfig, match="must be|must have"):
-        sweep.parse_unit(bad)
+@pytest.mark.parametrize("bad", ["mul", "array0x2", "systolic", ""])
+def test_sweep_unit_rejects(bad):
+    with pytest.raises(UnsupportedConfig, match="must be"):
+        sweep.sweep_unit(bad)
 
 
 def test_unit_macs():
-    assert [sweep.unit_macs(u) for u in ("mac", "dot4", "array2x3")] == [1, 4, 6]
+    assert [sweep.unit_macs(u) for u in ("mac", "dot:4", "array:2x3")] == [1, 4, 6]
 
 
 def test_cache_resume_and_failed_points(tmp_path):

@@ -11,7 +11,8 @@ from hwmodel.accum import parse_acc
 
 @pytest.mark.parametrize("argv,msg", [
     (["--formats", "int9x"], "unknown format 'int9x'"),
-    (["--formats", "int8", "--units", "systolic"], "unit must be one of mac, dotN"),
+    (["--formats", "int8", "--units", "systolic"], "unit must be mul, mac, dot:N"),
+    (["--formats", "int8", "--units", "mul"], "a sweep unit must be mac, dot:N"),
     (["--formats", "int8", "--pipeline", "one"], "--pipeline must be comma-separated integers, not 'one'"),
     (["--formats", "int8", "--pipeline", "-1"], "pipeline_stages must be an integer >= 0, not -1"),
     (["--formats", "int8", "--stages", "quality,magic"], "stages must be among quality, verify, synth, energy, not 'magic'"),
