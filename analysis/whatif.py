@@ -94,6 +94,9 @@ def run_whatif(spec: str | None = None, acc: str | None = None, *, config: Confi
     out = Path(out) if out is not None else Path("reports") / "whatif" / _safe_dirname(fmt.name)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if preflight:  # every input checked before any stage runs
+        from rtl.unit import unit_config
+        # The new design must be one the RTL can build (e.g. an int32 accumulator needs int inputs).
+        unit_config(new_point.in_fmt, new_point.acc, new_point.unit, new_point.pipeline_stages)
         checks.output_dir(out, "--out")
         checks.libraries([wi.library])
         checks.budget_library(iso, [wi.library])

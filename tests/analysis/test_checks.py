@@ -41,6 +41,7 @@ CASES = [
     ("whatif e3m4 --acc fp32 --out {file}", "--out must be a folder, not the file"),
     ("whatif e3m4 --acc fp32 --out {proc}", "--out must be a folder this process can write"),
     ("whatif e3m4 --acc nonsense", "nonsense"),
+    ("whatif e4m3 --acc int32", "an int accumulator needs int inputs"),
     ("whatif e3m4 --acc fp32 --budget-mm2 5", "a budget in mm^2 needs a Liberty library"),
     ("whatif e3m4 --acc fp32 --cache-dir {file}", "--cache-dir must be a folder, not the file"),
     ("report --only isoarea --out {file}", "--out must be a folder, not the file"),
