@@ -15,17 +15,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwmodel.errors import FormatError, UnsupportedConfig
-from hwmodel.formats import FixedFormat, FloatFormat, Format, IntFormat, parse_format, FLOAT32
-from hwmodel.numerics import (Rounding, _codes, _float_fields, _float_sig_exp, _float_special,
-                              _lsb_exp, _max_exp, _scalar_format, decode, encode, mul_exact,
-                              parse_rounding, quantize)
+from hwmodel.formats import (BlockFormat, FixedFormat, FloatFormat, Format, IntFormat, Pow2Scale,
+                             parse_format, FLOAT32, check_spec_text)
+from hwmodel.codec import (Rounding, _codes, _float_fields, _float_sig_exp, _float_special,
+                           _lsb_exp, _max_exp, _scalar_format, decode, encode, mul_exact,
+                           parse_rounding, quantize)
 
-__all__ = ["AccSpec", "parse_acc", "KulischSpec", "KulischResult", "kulisch_spec",
+__all__ = ["AccSpec", "parse_acc", "KulischSpec", "KulischResult", "kulisch_spec", "kulisch_width",
            "kulisch_accumulate", "kulisch_to_float", "acc_float", "acc_int", "dot",
            "dot_unit_accumulate", "gemm", "add_round", "accumulate"]
 
 _ACC_KINDS = ("int", "kulisch", "float")
 _INT_MODES = ("wrap", "saturate")
+_INT_MODE_WORDS = {"": "wrap", "wrap": "wrap", "sat": "saturate", "saturate": "saturate"}
+DEFAULT_GUARD_BITS = 12    # the paper's FX+12 (van Baalen et al., Sec. 3.3)
+_MAX_GUARD_BITS = 64
 
 
 # ----------------------------------------------------------------------------------------------
@@ -35,7 +39,13 @@ _INT_MODES = ("wrap", "saturate")
 class AccSpec:
     """What an accumulator is: kind 'int' (fmt an IntFormat, mode 'wrap'|'saturate'), 'kulisch'
     (guard_bits V; width derived from the operand formats by `kulisch_spec`) or 'float' (fmt a
-    FloatFormat, rounding to nearest even once per addition)."""
+    FloatFormat, rounding to nearest even once per addition).
+
+    Canonical: fields that a kind does not use are normalised (fmt None for kulisch, guard_bits 12
+    unless kulisch, mode 'wrap' unless int; mode 'sat' means 'saturate'), so equal accumulators
+    compare equal and have one `.spec`: 'kulisch:12', 'int32:wrap', 'int32:sat', or the float
+    format's spec ('float32', 'bfloat16', 'fp(e=...)'). `parse_acc(a.spec) == a`.
+    """
 
     kind: str
     fmt: Format | None = None
@@ -46,18 +56,37 @@ class AccSpec:
         if self.kind not in _ACC_KINDS:
             raise UnsupportedConfig(f"accumulator kind must be one of {', '.join(_ACC_KINDS)}, "
                                     f"not {self.kind!r}")
+        if isinstance(self.fmt, str):
+            object.__setattr__(self, "fmt", parse_format(self.fmt))
         if self.kind == "int" and not isinstance(self.fmt, IntFormat):
             raise UnsupportedConfig(f"an int accumulator needs an IntFormat such as int32, not {self.fmt!r}")
         if self.kind == "float" and not isinstance(self.fmt, FloatFormat):
             raise UnsupportedConfig(f"a float accumulator needs a float format such as fp32, not {self.fmt!r}")
-        if self.mode not in _INT_MODES:
+        mode = _INT_MODE_WORDS.get(self.mode) if isinstance(self.mode, str) else None
+        if mode is None:
             raise UnsupportedConfig(f"int accumulator mode must be wrap or saturate, not {self.mode!r}")
-        if not isinstance(self.guard_bits, int) or not 0 <= self.guard_bits <= 64:
-            raise UnsupportedConfig(f"Kulisch guard bits must be an int in 0..64, not {self.guard_bits!r}")
+        if (not isinstance(self.guard_bits, int) or isinstance(self.guard_bits, bool)
+                or not 0 <= self.guard_bits <= _MAX_GUARD_BITS):
+            raise UnsupportedConfig(f"Kulisch guard bits must be an int in 0..{_MAX_GUARD_BITS}, "
+                                    f"not {self.guard_bits!r}")
+        if self.kind == "kulisch":
+            object.__setattr__(self, "fmt", None)
+        else:
+            object.__setattr__(self, "guard_bits", DEFAULT_GUARD_BITS)
+        object.__setattr__(self, "mode", mode if self.kind == "int" else "wrap")
+
+    @property
+    def spec(self) -> str:
+        """Canonical string: parse_acc(a.spec) == a ('kulisch:12', 'int32:wrap', 'float32')."""
+        if self.kind == "kulisch":
+            return f"kulisch:{self.guard_bits}"
+        if self.kind == "int":
+            return f"{self.fmt.spec}:{'sat' if self.mode == 'saturate' else 'wrap'}"
+        return self.fmt.spec
 
     @property
     def name(self) -> str:
-        """'kulisch_v12', 'int32', 'int32sat', or the float format's name."""
+        """'kulisch_v12', 'int32', 'int32sat', or the float format's name (parse_acc reads it)."""
         if self.kind == "kulisch":
             return f"kulisch_v{self.guard_bits}"
         if self.kind == "int":
@@ -67,42 +96,55 @@ class AccSpec:
     def name_for(self, fa: Format | str, fb: Format | str | None = None) -> str:
         """The name with the Kulisch width of these operand formats ('kulisch27' for int8)."""
         if self.kind == "kulisch":
-            return f"kulisch{kulisch_spec(fa, fb if fb is not None else fa, self.guard_bits).width}"
+            return f"kulisch{kulisch_width(fa, fb, self.guard_bits)}"
         return self.name
+
+    def __str__(self) -> str:
+        return self.spec
+
+
+_ACC_HINT = "kulisch[:V] (V guard bits, default 12), intN[:wrap|sat], or a float format such as fp32"
 
 
 def parse_acc(spec: str | AccSpec) -> AccSpec:
     """'kulisch' (V = 12) / 'kulisch:V', 'intN' / 'intN:sat' / 'intN:wrap', 'fp16', 'bf16', 'fp32',
-    or any float format spec -> AccSpec. Raises FormatError/UnsupportedConfig naming what is allowed."""
+    or any float format spec -> AccSpec; an AccSpec passes through. Display names parse too
+    ('kulisch_v12', 'int32sat'). Synonyms give equal specs: 'fp32' == 'float32' ==
+    'fp(e=8,m=23,bias=127)', 'kulisch' == 'kulisch:12', 'int32' == 'int32:wrap'.
+    Raises FormatError/UnsupportedConfig (one line) naming what is allowed."""
     if isinstance(spec, AccSpec):
         return spec
     if not isinstance(spec, str) or not spec.strip():
-        raise FormatError(f"accumulator spec must be kulisch[:V], intN[:sat|wrap] or a float format "
-                          f"such as fp32, not {spec!r}")
-    s = spec.strip().lower()
-    m = re.fullmatch(r"kulisch(?::(.*))?", s)
+        raise FormatError(f"accumulator spec must be {_ACC_HINT}, not {spec!r}")
+    s = spec.strip(" \t\r\n")
+    check_spec_text(s, "accumulator spec")
+    s = s.lower()
+    m = re.fullmatch(r"kulisch(?:(?::|_v)(.*))?", s)
     if m:
         if m.group(1) is None:
             return AccSpec("kulisch")
-        try:
-            v = int(m.group(1))
-        except ValueError:
-            raise UnsupportedConfig(f"Kulisch guard bits in {spec!r} must be an integer, "
-                                    f"not {m.group(1)!r}") from None
-        return AccSpec("kulisch", None, v)
+        if not re.fullmatch(r"\d{1,4}", m.group(1).strip()):
+            raise UnsupportedConfig(f"Kulisch guard bits in {spec!r} must be an integer in "
+                                    f"0..{_MAX_GUARD_BITS}, not {m.group(1)!r}")
+        return AccSpec("kulisch", None, int(m.group(1)))
     head, sep, arg = s.partition(":")
-    if re.fullmatch(r"u?int\d+", head):
-        fmt = parse_format(head)
-        modes = {"": "wrap", "wrap": "wrap", "sat": "saturate", "saturate": "saturate"}
-        if arg not in modes:
+    head, arg = head.strip(), arg.strip()
+    m = re.fullmatch(r"(u?int\d+)(sat)?", head)
+    if m:
+        fmt = parse_format(m.group(1))
+        if m.group(2):
+            if sep:
+                raise UnsupportedConfig(f"int accumulator {spec!r}: give the mode once "
+                                        f"({m.group(1)}:sat)")
+            arg = "sat"
+        if arg not in _INT_MODE_WORDS:
             raise UnsupportedConfig(f"int accumulator mode in {spec!r} must be sat or wrap, not {arg!r}")
-        return AccSpec("int", fmt, mode=modes[arg])
+        return AccSpec("int", fmt, mode=_INT_MODE_WORDS[arg])
     if sep:
         raise FormatError(f"only kulisch:V and intN:sat|wrap take a ':' argument, not {spec!r}")
     fmt = parse_format(head)
     if not isinstance(fmt, FloatFormat):
-        raise UnsupportedConfig(f"accumulator {spec!r} must be kulisch[:V], intN[:sat] or a float "
-                                f"format, not {fmt.name}")
+        raise UnsupportedConfig(f"accumulator {spec!r} must be {_ACC_HINT}, not {fmt.name}")
     return AccSpec("float", fmt)
 
 
@@ -118,6 +160,16 @@ class KulischSpec:
     sig_bits_a/b  S: significand bits incl. sign and hidden bit (float: man + 2; int: bits)
     exp_span k = (emax_a - emin_a) + (emax_b - emin_b): how far products' LSBs can shift
     guard_bits V: headroom for 2^V worst-case products
+
+    Block formats with power-of-two scales (block_size > 1): the register adds one exact block sum
+    per step, each shifted by the two scale exponents (hwmodel.blockscaled's block dot):
+    width    W = sum_bits + k + V, sum_bits = M_a + M_b + ceil(log2 block_size) + 1, where M is
+             the bits of the largest element magnitude at the element LSB (float: emax - emin +
+             precision; int/fixed: bits), so sum_bits holds any block's exact sum with its sign
+    exp_span k = (kmax_a - kmin_a) + (kmax_b - kmin_b), the scales' exponent spans
+    lsb_exp  L = element LSB exponents + kmin_a + kmin_b
+    guard_bits V: headroom for 2^V worst-case block sums
+    sig_bits_a/b  M_a, M_b
     """
 
     width: int
@@ -126,6 +178,7 @@ class KulischSpec:
     sig_bits_a: int
     sig_bits_b: int
     exp_span: int
+    block_size: int = 1
 
     @property
     def name(self) -> str:
@@ -149,16 +202,28 @@ def _kulisch_span(f: Format) -> int:
     return f.emax - f.emin if isinstance(f, FloatFormat) else 0
 
 
-def kulisch_spec(fa: Format | str, fb: Format | str | None = None, guard_bits: int = 12) -> KulischSpec:
+def _check_guard_bits(guard_bits) -> None:
+    if (not isinstance(guard_bits, int) or isinstance(guard_bits, bool)
+            or not 0 <= guard_bits <= _MAX_GUARD_BITS):
+        raise UnsupportedConfig(f"Kulisch guard bits must be an int in 0..{_MAX_GUARD_BITS}, "
+                                f"not {guard_bits!r}")
+
+
+def kulisch_spec(fa: Format | str, fb: Format | str | None = None,
+                 guard_bits: int = DEFAULT_GUARD_BITS) -> KulischSpec:
     """Width and LSB exponent of the exact accumulator of fa x fb products (docs/DESIGN.md).
 
     INT8 x INT8: W = 8 + 8 - 1 + 0 + 12 = 27, L = 0. FP8-E4M3: S = 5, k = 2 * (8 - (-6)) = 28
     (the paper's 2(2^E - 2)), W = 9 + 28 + 12 = 49, L = 2 * (-6 - 3) = -18.
+    Two block formats with power-of-two scales (E8M0, shiftN) and one block size: the register of
+    block sums (see KulischSpec). INT4 groups of 32 with shift8 scales: sum_bits = 4 + 4 + 5 + 1
+    = 14, k = 2 * 255, W = 14 + 510 + 12 = 536, L = 2 * -128.
     """
-    fa = _scalar_format(fa, "kulisch_spec")
-    fb = fa if fb is None else _scalar_format(fb, "kulisch_spec")
-    if not isinstance(guard_bits, int) or not 0 <= guard_bits <= 64:
-        raise UnsupportedConfig(f"Kulisch guard bits must be an int in 0..64, not {guard_bits!r}")
+    fa = parse_format(fa)
+    fb = fa if fb is None else parse_format(fb)
+    _check_guard_bits(guard_bits)
+    if isinstance(fa, BlockFormat) or isinstance(fb, BlockFormat):
+        return _block_kulisch_spec(fa, fb, guard_bits)
     for f in (fa, fb):
         if isinstance(f, FloatFormat) and not f.subnormals:
             raise UnsupportedConfig(f"Kulisch accumulation needs formats with zero/subnormals, not {f.name}")
@@ -166,6 +231,45 @@ def kulisch_spec(fa: Format | str, fb: Format | str | None = None, guard_bits: i
     k = _kulisch_span(fa) + _kulisch_span(fb)
     return KulischSpec(width=sa + sb - 1 + k + guard_bits, lsb_exp=_lsb_exp(fa) + _lsb_exp(fb),
                        guard_bits=guard_bits, sig_bits_a=sa, sig_bits_b=sb, exp_span=k)
+
+
+def _magnitude_bits(f: Format) -> int:
+    """M: bits of the largest element magnitude counted in units of the element's LSB."""
+    if isinstance(f, FloatFormat):
+        return (f.emax - f.emin) + f.precision
+    return f.bits          # signed: |min| = 2^(bits-1) needs `bits` bits; unsigned: max < 2^bits
+
+
+def _block_kulisch_spec(fa, fb, guard_bits: int) -> KulischSpec:
+    if not (isinstance(fa, BlockFormat) and isinstance(fb, BlockFormat)):
+        raise UnsupportedConfig(f"a Kulisch register takes two scalar formats or two block formats, "
+                                f"not {fa.name} x {fb.name}")
+    if fa.block_size != fb.block_size:
+        raise UnsupportedConfig(f"block formats of one dot product share the block size, not "
+                                f"{fa.block_size} ({fa.name}) and {fb.block_size} ({fb.name})")
+    for f in (fa, fb):
+        if not (isinstance(f.scale, Pow2Scale) or f.scale.man_bits == 0):
+            raise UnsupportedConfig(f"Kulisch accumulation across blocks needs power-of-two scales "
+                                    f"(e8m0 or shiftN); {f.name}'s scale {f.scale.name} is not one; "
+                                    "use a float accumulator (fp32, fp16, bf16)")
+        if isinstance(f.element, FloatFormat) and not f.element.signed:
+            raise UnsupportedConfig(f"Kulisch accumulation needs signed elements, not {f.element.name}")
+    ma, mb = _magnitude_bits(fa.element), _magnitude_bits(fb.element)
+    # the exact sum of block_size products of magnitude < 2^(ma+mb), and a sign bit
+    sum_bits = ma + mb + (fa.block_size - 1).bit_length() + 1
+    k = (fa.scale.emax - fa.scale.emin) + (fb.scale.emax - fb.scale.emin)
+    lsb = _lsb_exp(fa.element) + _lsb_exp(fb.element) + fa.scale.emin + fb.scale.emin
+    return KulischSpec(width=sum_bits + k + guard_bits, lsb_exp=lsb, guard_bits=guard_bits,
+                       sig_bits_a=ma, sig_bits_b=mb, exp_span=k, block_size=fa.block_size)
+
+
+def kulisch_width(fa: Format | str, fb: Format | str | None = None,
+                  guard_bits: int = DEFAULT_GUARD_BITS) -> int:
+    """W, the bits of the exact accumulator of fa x fb products: the one place it is derived.
+
+    W = S_a + S_b - 1 + k + V (see `kulisch_spec`); papermodel and the RTL configs read it here.
+    """
+    return kulisch_spec(fa, fb, guard_bits).width
 
 
 @dataclass

@@ -30,6 +30,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hwmodel.accum import kulisch_width, parse_acc
 from hwmodel.errors import DataError, UnsupportedConfig
 from hwmodel.formats import (BlockFormat, FixedFormat, FloatFormat, Format, IntFormat, FormatError,
                              parse_format)
@@ -152,25 +153,16 @@ def _acc(acc, guard_bits: int | None) -> _Acc:
     if hasattr(acc, "kind"):
         kind, fmt, v = acc.kind, getattr(acc, "fmt", None), getattr(acc, "guard_bits", 12)
     else:
-        s = str(acc).strip().lower()
-        head, _, arg = s.partition(":")
-        if head == "kulisch":
-            try:
-                v = int(arg) if arg else 12
-            except ValueError:
-                raise UnsupportedConfig(f"kulisch guard bits must be an integer, not {arg!r}") from None
-            kind, fmt = "kulisch", None
-        else:
-            try:
-                fmt = parse_format(head)
-            except FormatError as exc:
-                raise UnsupportedConfig(f"accumulator must be one of {_ACC_HINT}, not {acc!r} ({exc})") from None
-            kind, v = ("int" if isinstance(fmt, IntFormat) else "float"), 12
+        try:
+            spec = parse_acc(acc)
+        except FormatError as exc:
+            raise UnsupportedConfig(f"accumulator must be one of {_ACC_HINT}, not {acc!r} ({exc})") from None
+        kind, fmt, v = spec.kind, spec.fmt, spec.guard_bits
     if guard_bits is not None:
         v = guard_bits
     if kind == "kulisch":
-        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            raise UnsupportedConfig(f"kulisch guard bits must be an int >= 0, not {v!r}")
+        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 64:
+            raise UnsupportedConfig(f"kulisch guard bits must be an int in 0..64, not {v!r}")
         return _Acc("kulisch", guard_bits=v)
     if kind == "int":
         if not isinstance(fmt, IntFormat):
@@ -252,7 +244,8 @@ def mac_cost(in_fmt: str | Format, acc="kulisch", guard_bits: int | None = None)
                 f"accumulator")
         k = 2 * op.span                   # exponent range of the product: widest alignment shift
         aligned = wp + k                  # 2S-1+k bits: widest aligned product
-        W = aligned + a.guard_bits if a.kind == "kulisch" else a.width
+        # The Kulisch width W = 2S-1+k+V is derived in one place, hwmodel.accum.kulisch_width
+        W = kulisch_width(fmt, fmt, a.guard_bits) if a.kind == "kulisch" else a.width
         if W < aligned:
             raise UnsupportedConfig(f"int accumulator must be at least {aligned} bits for "
                                     f"{fmt.name} products, not int{a.width}")

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from hwmodel.errors import FormatError
+from hwmodel import numerics as N
 from hwmodel.formats import (CATALOGUE, BlockFormat, FixedFormat, FloatFormat, IntFormat,
-                             NanEncoding, PAPER_FP8, catalogue_formats, parse_format)
+                             NanEncoding, PAPER_FP8, Pow2Scale, ScaleRule, catalogue_formats,
+                             parse_format, parse_scale)
 
 ENTRIES = catalogue_formats()
 FLOATS = [f for f in ENTRIES if isinstance(f, FloatFormat)]
@@ -17,7 +19,8 @@ REQUIRED = ["int4", "int8", "uint8", "int16", "float8_e4m3fn", "float8_e4m3fnuz"
             "float8_e5m2fnuz", "float8_e3m4", "float6_e2m3fn", "float6_e3m2fn", "float4_e2m1fn",
             "float8_e8m0fnu", "float16", "bfloat16", "float32", "mxfp8_e4m3", "mxfp8_e5m2",
             "mxfp6_e2m3", "mxfp6_e3m2", "mxfp4", "mxint8", "paper_e2", "paper_e3", "paper_e4",
-            "paper_e5"]
+            "paper_e5", "nvfp4", "jetfire_int8", "shiftquant_int4", "shiftquant_int8",
+            "deepseek_fp8_act", "deepseek_fp8_weight"]
 
 
 @pytest.mark.parametrize("name", REQUIRED)
@@ -83,6 +86,74 @@ def test_block_formats():
     assert isinstance(elem, FixedFormat) and (elem.bits, elem.frac_bits) == (8, 6)   # OCP MX 5.3.3
 
 
+# Block-scaled entries as their documents define them, typed from the documents (OCP MX v1.0
+# Table 1; NVIDIA's NVFP4 note; Jetfire Sec. 4; DeepSeek-V3 Sec. 3.3.2): element, scale, block,
+# rule, tensor scale, rows, and storage bits per element (NVFP4: 4.5 bits, its scale one FP8 byte).
+BLOCK_FIGURES = {
+    "mxfp8_e4m3": ("float8_e4m3fn", "float8_e8m0fnu", 32, "ocp", None, 1, 8.25),
+    "mxfp8_e5m2": ("float8_e5m2", "float8_e8m0fnu", 32, "ocp", None, 1, 8.25),
+    "mxfp6_e2m3": ("float6_e2m3fn", "float8_e8m0fnu", 32, "ocp", None, 1, 6.25),
+    "mxfp6_e3m2": ("float6_e3m2fn", "float8_e8m0fnu", 32, "ocp", None, 1, 6.25),
+    "mxfp4": ("float4_e2m1fn", "float8_e8m0fnu", 32, "ocp", None, 1, 4.25),
+    "mxint8": ("mxint8_element", "float8_e8m0fnu", 32, "ocp", None, 1, 8.25),
+    "nvfp4": ("float4_e2m1fn", "ue4m3", 16, "amax", "float32", 1, 4.5),
+    "jetfire_int8": ("int8", "float32", 32, "amax", None, 32, 8 + 32 / 1024),
+    "shiftquant_int4": ("int4", "shift8", 32, "pow2", None, 1, 4.25),
+    "shiftquant_int8": ("int8", "shift8", 32, "pow2", None, 1, 8.25),
+    "deepseek_fp8_act": ("float8_e4m3fn", "float32", 128, "amax", None, 1, 8.25),
+    "deepseek_fp8_weight": ("float8_e4m3fn", "float32", 128, "amax", None, 128, 8 + 32 / 16384),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BLOCK_FIGURES))
+def test_block_catalogue_entries(name):
+    f = parse_format(name)
+    elem, scale, block, rule, tensor, rows, bpe = BLOCK_FIGURES[name]
+    got = (f.element.name, f.scale.name, f.block_size, f.rule.value,
+           f.tensor_scale.name if f.tensor_scale else None, f.block_rows, f.bits_per_element)
+    assert got == (elem, scale, block, rule, tensor, rows, bpe)
+    assert f.source.strip()
+
+
+@pytest.mark.parametrize("name,elem_max,emax_elem", [
+    # OCP MX v1.0 Table 1 emax_elem: E4M3 8, E5M2 15, E2M3 2, E3M2 4, E2M1 2, INT8 0
+    ("mxfp8_e4m3", 448.0, 8), ("mxfp8_e5m2", 57344.0, 15), ("mxfp6_e2m3", 7.5, 2),
+    ("mxfp6_e3m2", 28.0, 4), ("mxfp4", 6.0, 2), ("mxint8", 127 / 64, 0),
+    ("nvfp4", 6.0, 2), ("jetfire_int8", 127.0, 6), ("shiftquant_int4", 7.0, 2)])
+def test_block_element_range(name, elem_max, emax_elem):
+    f = parse_format(name)
+    assert (f.element_max, f.element_emax) == (elem_max, emax_elem)
+
+
+def test_ue4m3_is_e4m3_without_its_sign():
+    """NVFP4's scale: the positive E4M3 codes, max 448, 0x7F NaN (OFP8 rev 1.0)."""
+    ue, e4 = parse_format("ue4m3"), parse_format("e4m3")
+    assert ue.bits == 7 and ue.max_normal == 448.0 and ue.min_subnormal == 2.0 ** -9
+    codes = N.all_codes(ue)
+    assert N.decode(ue, codes[:-1]).tolist() == N.decode(e4, codes[:-1]).tolist()
+    assert N.is_nan(ue, [0x7F]).all()
+
+
+def test_block_spec_syntax_composes():
+    f = parse_format("block(e2m1,block=16,scale=ue4m3,rule=amax,tensor=fp32)")
+    assert f == parse_format("nvfp4") and f.spec == "nvfp4"
+    g = parse_format("block(int4,block=64,scale=shift6,rule=pow2)")
+    assert (g.element, g.scale, g.block_size, g.rule) == (IntFormat(4), Pow2Scale(6), 64, ScaleRule.POW2)
+    assert g.spec == "block(int4,block=64,scale=shift6,rule=pow2)"
+    assert g.bits_per_element == 4 + 8 / 64
+    h = parse_format("block(e4m3,block=128,scale=fp32,rule=amax,rows=128)")
+    assert h == parse_format("deepseek_fp8_weight")
+    k = parse_format("block(e5m2,block=32,scale=bf16,rule=ocp,rows=4)")
+    assert k.scale.name == "bfloat16" and k.block_rows == 4
+    assert parse_format(k.spec) == k and parse_format(k.name) == k
+    # mx(...) is the OCP shorthand: E8M0 scale, ocp rule, integer elements as OCP fixed point
+    assert parse_format("mx(int8)") == parse_format("mxint8")
+    assert parse_format("block(int8)").element == IntFormat(8)     # block(...) takes it literally
+    assert parse_format("mx(e2m1,block=16)") == parse_format("block(e2m1,block=16,scale=e8m0,rule=ocp)")
+    assert parse_format("mx(e2m1,block=16)").name == "mx_float4_e2m1fn_k16"
+    assert parse_scale("shift8") == Pow2Scale(8) and parse_scale("e8m0").name == "float8_e8m0fnu"
+
+
 def test_parser_short_and_parameterised_forms():
     assert parse_format("e4m3") == parse_format("float8_e4m3fn")
     assert parse_format("int6") == IntFormat(6)
@@ -110,6 +181,24 @@ BAD = [
     ("mx()", "needs exactly one element format"),
     ("float8_e5m3", "names a 8-bit format"),
     ("", "must not be empty"),
+    ("block(e2m1,block=0)", "block size must be an int in 1..65536, not 0"),
+    ("block(e2m1,block=-16)", "block size must be an int in 1..65536, not -16"),
+    ("block(e2m1,block=16,rows=0)", "block rows must be an int"),
+    ("mx(e2m1,block=x)", "block in .* must be an integer"),
+    ("block(fp(e=11,m=10),scale=e8m0)", "cannot hold the element range"),
+    ("block(e2m1,scale=fp(e=3,m=1,bias=-2,nan=none))", "cannot hold 1"),
+    ("block(e2m1,scale=shift8,rule=amax)", "rule amax rounds amax/elem_max into a float scale"),
+    ("block(e2m1,rule=median)", "must be one of ocp, amax, pow2"),
+    ("block(int4,scale=int8,rule=pow2)", "a block scale must be a float format"),
+    ("block(e2m1,scale=shift12)", "2..11 exponent bits"),
+    ("mx(mxfp4)", "nested blocks"),
+    ("block(nvfp4,block=16)", "nested blocks"),
+    ("block(e2m1,scale=mxfp4)", "nested blocks"),
+    ("block(e2m1,tensor=mxfp8_e4m3)", "nested blocks"),
+    ("blk_float4_e2m1fn__mxfp4__k16__amax", "nested blocks"),
+    ("blk_float4_e2m1fn__k16", "must read blk_"),
+    ("block(e2m1,colour=red)", "takes only named keys"),
+    ("shift8", "is a block scale"),
 ]
 
 
@@ -123,3 +212,14 @@ def test_bad_format_specs_give_one_line_errors(spec, msg):
 def test_non_string_spec():
     with pytest.raises(FormatError, match="must be a string"):
         parse_format(8)
+
+
+def test_a_nan_block_needs_a_scale_with_a_nan_code():
+    """OCP MX marks a block holding NaN/inf by the scale's NaN; a scale without one is an error."""
+    f = parse_format("mx(e2m1,scale=fp(e=5,m=0,nan=none,signed=0,subnormals=0))")
+    x = [float("nan")] + [1.0] * 31
+    with pytest.raises(FormatError, match="has no NaN code") as info:
+        N.quantize_block(f, x)
+    assert "\n" not in str(info.value)
+    s, _ = N.quantize_block("mxfp4", x)        # E8M0 has one: the block's scale is NaN
+    assert N.is_nan("e8m0", s).all()

@@ -138,3 +138,17 @@ def test_bad_codes_and_formats():
         N.all_codes("float32")
     with pytest.raises(FormatError, match="unknown format"):
         N.decode("float9_nope", [0])
+
+
+def test_decode_scale_reads_shift_and_float_scales():
+    """shiftN codes are N-bit two's-complement exponents: shift4 holds 2^-8 .. 2^7, no zero."""
+    from hwmodel.formats import Pow2Scale
+    s4 = Pow2Scale(4)
+    assert (s4.emin, s4.emax, s4.max_normal, s4.min_normal) == (-8, 7, 128.0, 2.0 ** -8)
+    exps = list(range(0, 8)) + list(range(-8, 0))        # codes 0..15
+    assert N.decode_scale("shift4", np.arange(16)).tolist() == [2.0 ** e for e in exps]
+    codes = np.arange(256)
+    e8 = N.decode_scale("e8m0", codes)
+    assert np.array_equal(e8, N.decode("e8m0", codes), equal_nan=True)
+    with pytest.raises(FormatError, match="codes of shift4 must be in 0..15"):
+        N.decode_scale(s4, [16])
