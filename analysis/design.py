@@ -53,27 +53,12 @@ def unit_macs(unit) -> int:
 
 def format_spec(fmt: Format) -> str:
     """The canonical spec of a format: parse_format(format_spec(f)) == f."""
-    spec = getattr(fmt, "spec", None)
-    if spec:
-        return spec
-    return fmt.name  # a catalogue name (formats without .spec are integers and catalogue entries)
+    return fmt.spec
 
 
 def acc_spec(acc: AccSpec) -> str:
-    """The canonical spec of an accumulator: parse_acc(acc_spec(a)) == a."""
-    spec = getattr(acc, "spec", None)
-    if spec:
-        return spec
-    if acc.kind == "kulisch":
-        return f"kulisch:{acc.guard_bits}"
-    if acc.kind == "int":
-        return acc.fmt.name + (":sat" if acc.mode == "saturate" else "")
-    try:  # a catalogue float keeps its short name (float32), any other its full spec
-        if parse_format(acc.fmt.name) == acc.fmt:
-            return acc.fmt.name
-    except FormatError:
-        pass
-    return format_spec(acc.fmt)
+    """The canonical spec of an accumulator: parse_acc(acc_spec(a)) == a ('kulisch:12', 'float32')."""
+    return acc.spec
 
 
 # ----------------------------------------------------------------------------------------------
