@@ -4,10 +4,12 @@ Contract
     worker_pool(jobs) -> concurrent.futures.ProcessPoolExecutor
         `jobs` worker processes started with "spawn" (the parent may hold threads - tqdm, Dask,
         a test runner - that "fork" would copy half-locked). On Linux each worker asks the kernel
-        to kill it when its parent dies (prctl PR_SET_PDEATHSIG, SIGKILL), and exits at once if the
-        parent is already gone when it starts: a parent killed with `kill -9` leaves no worker
-        behind, and with the workers gone the multiprocessing resource tracker sees its pipe close
-        and exits too.
+        for SIGTERM when its parent dies (prctl PR_SET_PDEATHSIG) and also watches its parent from
+        a thread; either way it kills the processes it started (a simulator, a compiler) and
+        exits, and it exits at once if the parent is already gone when it starts. A parent
+        killed with `kill -9` leaves no worker behind, and with the workers gone the
+        multiprocessing resource tracker sees its pipe close and exits too. (A worker busy in C
+        code that holds the GIL acts when that call returns.)
     run_each(fn, items, jobs, on_done, *, retry_lost=True)
         Call fn(item) for every item on worker_pool(jobs) (in this process when jobs == 1 or there
         is one item) and, in this process, on_done(index, value, error) as each finishes (error is
@@ -31,6 +33,9 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
+import time
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -40,14 +45,52 @@ class WorkerDied(RuntimeError):
     """A worker process died (killed, out of memory) twice while running an item."""
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every descendant of pid, from /proc/<pid>/task/*/children (Linux)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                kids = [int(x) for x in (task / "children").read_text().split()]
+            except (OSError, ValueError):
+                continue
+            out += kids
+            todo += kids
+    return out
+
+
+def _on_parent_death(*_args) -> None:
+    """Kill what this worker started (a simulator, a build), then leave at once."""
+    for pid in _descendants(os.getpid()):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    os._exit(1)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    # The signal handler runs only when the main thread returns to Python; this thread also acts
+    # while the main thread waits in a call that releases the GIL (a subprocess, in-process Yosys).
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent_pid:
+            _on_parent_death()
+
+
 def _die_with_parent(parent_pid: int) -> None:
-    """Pool initializer: be killed when the parent dies; leave at once if it already has."""
+    """Pool initializer: when the parent dies, kill this worker's own children and exit; exit at
+    once if the parent is already gone."""
     if sys.platform.startswith("linux"):
+        signal.signal(signal.SIGTERM, _on_parent_death)
         try:
             libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        except (OSError, AttributeError):  # pragma: no cover - no libc prctl: best effort
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl: the thread still watches
             pass
+        threading.Thread(target=_watch_parent, args=(parent_pid,), name="hwdse-parent-watch",
+                         daemon=True).start()
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
 

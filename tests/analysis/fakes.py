@@ -27,7 +27,8 @@ class FakeEvaluator:
     kill_marker: the first evaluation of kill_format (when the marker file does not exist yet)
     creates the marker and kills its own process (a dying worker); count_dir: each evaluation
     touches a file there named <pid>-<ns> (tests count them, and find the worker pids);
-    delay_s: sleep per point."""
+    delay_s: sleep per point; child_sleep_s: run `sleep` for that long in a child process per
+    point (a stand-in for a simulator the evaluation starts)."""
 
     delay_s: float = 0.0
     fail_formats: tuple[str, ...] = ()
@@ -35,6 +36,7 @@ class FakeEvaluator:
     kill_marker: str | None = None
     kill_format: str | None = None
     count_dir: str | None = None
+    child_sleep_s: float = 0.0
 
     cache_id = "fake-evaluator-v1"
 
@@ -51,6 +53,9 @@ class FakeEvaluator:
                 and not os.path.exists(self.kill_marker):
             Path(self.kill_marker).write_text("killed")
             os._exit(17)
+        if self.child_sleep_s:
+            import subprocess
+            subprocess.run(["sleep", str(self.child_sleep_s)], check=False)
         if self.delay_s:
             time.sleep(self.delay_s)
         if self._is(point, self.fail_formats):

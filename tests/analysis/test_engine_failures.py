@@ -123,32 +123,48 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def _cmd(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
-def test_kill_9_of_a_sweep_leaves_no_process(tmp_path):
+@pytest.mark.parametrize("busy", ["delay_s", "child_sleep_s"])
+def test_kill_9_of_a_sweep_leaves_no_process(tmp_path, busy):
+    """Workers busy in Python (delay_s) or waiting on a process they started (child_sleep_s, as a
+    simulator run would be): after `kill -9` of the sweep, no worker, no child of a worker and no
+    resource tracker survives."""
     counts = tmp_path / "n"
     code = (f"from analysis.engine import run_sweep\n"
             f"from analysis.design import SweepSpec\n"
             f"from tests.analysis.fakes import FakeEvaluator\n"
             f"run_sweep(SweepSpec(['int8', 'int4', 'e4m3', 'e5m2'], ['fp32']),\n"
-            f"          FakeEvaluator(delay_s=120, count_dir={str(counts)!r}),\n"
+            f"          FakeEvaluator({busy}=120, count_dir={str(counts)!r}),\n"
             f"          cache_dir={str(tmp_path / 'c')!r}, jobs=2, progress=False)\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 90
-        while _count(counts) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        while proc.poll() is None and time.monotonic() < deadline:
+            sleeps = [p for p in _children(proc.pid) if _cmd(p).startswith(b"sleep")]
+            if _count(counts) == 2 and (busy == "delay_s" or len(sleeps) == 2):
+                break
             time.sleep(0.2)
         assert _count(counts) == 2, "the two workers never started evaluating"
         workers = {int(f.name.split("-")[0]) for f in counts.iterdir()}
         descendants = _children(proc.pid)
         assert workers <= descendants and len(descendants) >= 3  # 2 workers + the resource tracker
+        if busy == "child_sleep_s":
+            assert len([p for p in descendants if _cmd(p).startswith(b"sleep")]) == 2
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         deadline = time.monotonic() + 10
         while any(_alive(p) for p in descendants) and time.monotonic() < deadline:
             time.sleep(0.1)
         survivors = [p for p in descendants if _alive(p)]
-        assert survivors == [], [Path(f"/proc/{p}/cmdline").read_bytes() for p in survivors]
+        assert survivors == [], [_cmd(p) for p in survivors]
     finally:
         if proc.poll() is None:
             proc.kill()
