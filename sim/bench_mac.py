@@ -269,7 +269,14 @@ async def mac_matches_golden(dut):
     c_starts = np.array([starts[k] for k, _, _, _ in checks], dtype=np.int64)
     c_ends = np.array([e for _, e, _, _ in checks], dtype=np.int64)
     golds = golden_all(cfg, P, c_starts, c_ends)
-    msgs = []
+
+    def describe(i):
+        k = int(seg_of[i])
+        return (f"segment {k} '{names[k]}', product {i - int(starts[k])}: "
+                f"a=0x{int(A[i]):x} b=0x{int(B[i]):x}")
+    # a state that did not hold during a pause is reported first: it explains the mismatches
+    msgs = run.hold_failures(cfg.name, describe, limit=MAX_REPORT // 2)
+    n_golden = 0
     F = cfg.acc.fmt if cfg.acc.kind == "float" else None
     for (k, e, why, got), gold in zip(checks, golds):
         s = int(starts[k])
@@ -294,7 +301,8 @@ async def mac_matches_golden(dut):
             where = "" if why == "end" else f" up to product {e - s} (held during a pause)"
             msgs.append(f"{cfg.name}: segment {k} '{names[k]}'{where} operands {pairs}{more}: "
                         f"RTL {rtl_desc}, golden {gold_desc}")
-            if len(msgs) >= MAX_REPORT:
+            n_golden += 1
+            if n_golden >= MAX_REPORT:
                 msgs.append("... (further mismatches not listed)")
                 break
     bad_valid = [k for k, e in enumerate(ends) if run.valid_out[int(e)] != 1]
@@ -302,11 +310,6 @@ async def mac_matches_golden(dut):
         msgs.append(f"{cfg.name}: valid_out low {cfg.latency} edges after segments {bad_valid[:8]} "
                     f"({len(bad_valid)} in all): latency does not match config.latency")
 
-    def describe(i):
-        k = int(seg_of[i])
-        return (f"segment {k} '{names[k]}', product {i - int(starts[k])}: "
-                f"a=0x{int(A[i]):x} b=0x{int(B[i]):x}")
-    msgs += run.hold_failures(cfg.name, describe)
     dut._log.info(f"HWDSE {cfg.name}: checked {len(ends)} segments / {N} products; "
                   f"{len(run.holds)} pauses ({run.pauses_inside} inside accumulations, "
                   f"{run.idle_cycles} idle cycles) held; {len(msgs)} failure lines")
