@@ -16,7 +16,8 @@ flags) whatever its data inputs carry. The result of an item driven in cycle c s
 falling edge of cycle c + latency.
 
 Pauses: after an item, at seeded random positions (inside accumulations as well as between
-them), the stream stops for 1..max_pause idle cycles: valid low, clear low, every other input
+them, at least one inside when an accumulation has two items or more), the stream stops for
+1..max_pause idle cycles: valid low, clear low, every other input
 driven with random bits (garbage that a unit ignoring valid would take in). A pause always follows
 the last item. During the pause after item p the outputs are sampled every cycle, from item p's
 result (cycle c_p + latency) until the cycle before the next item's result could show; each
@@ -199,6 +200,13 @@ class Testbench:
         lat = self.latency
         pauses = self.pause_lengths(n)
         clear_col = cols.get(self.clear) if self.clear else None
+        # short streams: make sure at least one pause falls inside an accumulation, if any has
+        # two items or more
+        gaps = np.arange(n - 1)
+        if clear_col is not None:
+            gaps = gaps[np.asarray(clear_col[1:], dtype=np.int64) == 0]
+        if gaps.size and not pauses[gaps].any():
+            pauses[int(self.rng.choice(gaps))] = int(self.rng.integers(1, self.max_pause + 1))
 
         # cycle -> item (>= 0) or idle (-1)
         sched: list[int] = []
