@@ -52,15 +52,18 @@ def _cases():
     from rtl.array import ArrayConfig, MacArray
     from rtl.config import MacConfig
     from rtl.dot import DotConfig, DotUnit
-    from rtl.fpacc import FpAccConfig
+    from rtl.fpacc import FloatAccumulator, FpAccConfig
     from rtl.mac import Mac
+
+    def fpacc(c):
+        return FloatAccumulator(c.acc_fmt, c.shape, c.mutant)
     pause = r"pause \(valid low"
     return [
         ("mac-ignore_valid", MacConfig("int4", "kulisch"), Mac, "sim.bench_mac", "valid_in",
          "ignore_valid", {"HWDSE_RANDOM": "2000"}, pause),
         ("mac-clear_when_idle", MacConfig("int4", "kulisch"), Mac, "sim.bench_mac", "valid_in",
          "clear_when_idle", {"HWDSE_RANDOM": "2000"}, pause),
-        ("fpacc-clear_when_idle", FpAccConfig.for_inputs("e4m3", "fp16"), None, "sim.bench_fpacc",
+        ("fpacc-clear_when_idle", FpAccConfig.for_inputs("e4m3", "fp16"), fpacc, "sim.bench_fpacc",
          "valid", "clear_when_idle", {"HWDSE_RANDOM": "2000"}, pause),
         ("dot-ignore_valid", DotConfig("e4m3", "fp16", n=4, pipeline_stages=0), DotUnit,
          "sim.bench_dot", "valid_in", "ignore_valid", {"HWDSE_GEMMS": "1"}, pause),
@@ -73,8 +76,8 @@ def _cases():
 
 @pytest.mark.parametrize("case", _cases(), ids=lambda c: c[0])
 def test_protocol_fault_fails_the_bench(case, bench):
-    _, config, cls, module, valid, fault, env, match = case
-    inner = config.build() if cls is None else cls(config)
+    _, config, make, module, valid, fault, env, match = case
+    inner = make(config)
     with pytest.raises(BenchFailed, match=re.compile(f"{re.escape(config.name)}.*{match}", re.S)):
         bench(config, module, component=ProtocolFault(inner, fault, valid), extra_env=env,
               build_root=BUILD_ROOT / fault)
