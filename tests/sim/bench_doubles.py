@@ -1,7 +1,7 @@
 """cocotb tests that must make sim.runner.run_bench fail: test doubles for tests/sim/test_runner.py.
 
-Run through run_bench(..., "bench_doubles", extra_env={"PYTHONPATH": <tests/sim first>}) on any
-built config; none of these drives the DUT."""
+Run through run_bench(..., "bench_doubles") on any built config with tests/sim on sys.path (the
+cocotb runner passes sys.path to the bench process); none of these drives the DUT."""
 
 import cocotb
 import pytest
