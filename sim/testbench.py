@@ -113,6 +113,8 @@ class Testbench:
                (clock=None: a combinational unit, driven with `apply`)
     """
 
+    __test__ = False    # not a pytest test class, whatever its name says
+
     def __init__(self, dut, *, latency: int = 0, seed: int = 0, clock: str | None = "clk",
                  reset: str | None = "rst", valid: str | None = "valid_in",
                  clear: str | None = "clear", valid_out: str | None = "valid_out",
