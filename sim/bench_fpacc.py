@@ -18,8 +18,9 @@ it happens. Segments:
     align, cancel, carry and round instead of one operand swamping the other.
 The stream goes through sim.testbench.Testbench: at seeded random points (inside segments and
 between them) valid drops for 1..6 cycles with garbage on the product port, and the register must
-hold its value throughout. Results compare as codes, NaN by class (the RTL emits one quiet NaN). A failure message names the
-config, the step, the segment, the product, the previous accumulator, and the RTL and golden codes.
+hold its value throughout. Results compare as codes, NaN by class (the RTL emits one quiet NaN).
+A failure message names the config, the step, the segment, the product, the previous accumulator,
+and the RTL and golden codes.
 """
 
 from __future__ import annotations
