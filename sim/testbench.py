@@ -124,8 +124,10 @@ class Testbench:
                              f"{pause_rate!r}, {max_pause!r}")
         self.dut = dut
         self.latency = int(latency)
-        self.rng = np.random.default_rng([seed, 0x7E57])   # a stream of its own: the bench's
-        self.garbage = random.Random(seed ^ 0x9A4BA6E)     # operand draws stay as they were
+        # random streams of their own, so that the bench's operand draws from `seed` are the
+        # same with and without pauses
+        self.rng = np.random.default_rng([seed, 0x7E57])    # pause positions and lengths
+        self.garbage = random.Random(seed ^ 0x9A4BA6E)      # bits driven during pauses
         self.clock = getattr(dut, clock) if clock else None
         self.reset_port = getattr(dut, reset) if reset and clock else None
         self.valid = getattr(dut, valid) if valid and clock else None
