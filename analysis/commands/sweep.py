@@ -58,27 +58,32 @@ def run(args) -> int:
     from analysis.section import ReportContext
     from analysis.stages import STAGES, ChainEvaluator
     from analysis.table import save_sweep
-    _csv = split_list
+
+    def _csv(text, option="--stages"):
+        items = split_list(text)
+        if text is not None and not items:
+            raise UnsupportedConfig(f"{option} must list at least one item, not {text!r}")
+        return items
 
     cfg = load_config(args.config) if args.config else Config()
     spec = cfg.sweep or default_spec(args.quick)
-    if args.formats:
-        spec = dataclasses.replace(spec, formats=_csv(args.formats))
-    if args.acc:
-        spec = dataclasses.replace(spec, accumulators=_csv(args.acc))
-    if args.units:
-        spec = dataclasses.replace(spec, units=_csv(args.units))
-    if args.library:
-        spec = dataclasses.replace(spec, libraries=_csv(args.library))
-    if args.pipeline:
+    if args.formats is not None:
+        spec = dataclasses.replace(spec, formats=_csv(args.formats, "--formats"))
+    if args.acc is not None:
+        spec = dataclasses.replace(spec, accumulators=_csv(args.acc, "--acc"))
+    if args.units is not None:
+        spec = dataclasses.replace(spec, units=_csv(args.units, "--units"))
+    if args.library is not None:
+        spec = dataclasses.replace(spec, libraries=_csv(args.library, "--library"))
+    if args.pipeline is not None:
         try:
-            spec = dataclasses.replace(spec, pipeline_stages=[int(x) for x in _csv(args.pipeline)])
+            spec = dataclasses.replace(spec, pipeline_stages=[int(x) for x in _csv(args.pipeline, "--pipeline")])
         except ValueError:
             raise UnsupportedConfig(f"--pipeline must be comma-separated integers, not {args.pipeline!r}") from None
     if args.jobs < 1:
         raise UnsupportedConfig(f"--jobs must be a positive integer, not {args.jobs!r}")
     cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
-    stages = _csv(args.stages) or list(STAGES)
+    stages = _csv(args.stages) if args.stages is not None else list(STAGES)
     evaluator = ChainEvaluator(stages, cache_dir=cache_dir)
     points = spec.points()  # validates every format, accumulator, unit and depth before any work
     checks.libraries(spec.libraries)

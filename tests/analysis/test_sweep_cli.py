@@ -17,6 +17,9 @@ from hwmodel.accum import parse_acc
     (["--formats", "int8", "--pipeline", "-1"], "pipeline_stages must be an integer >= 0, not -1"),
     (["--formats", "int8", "--stages", "quality,magic"], "stages must be among quality, verify, synth, energy, not 'magic'"),
     (["--formats", "int8", "--jobs", "0"], "--jobs must be a positive integer, not 0"),
+    (["--formats", ","], "--formats must list at least one item, not ','"),
+    (["--formats", "int8", "--acc", ""], "--acc must list at least one item, not ''"),
+    (["--formats", "fp(e=3,m=4,int8"], "unbalanced '('"),
     (["--formats", "int8", "--scheduler", "8786"], "must be an address like tcp://HOST:PORT"),
 ])
 def test_sweep_bad_input(tmp_path, capsys, argv, msg):
