@@ -107,8 +107,8 @@ def run_whatif(spec: str | None = None, acc: str | None = None, *, config: Confi
     evaluator = evaluator or ChainEvaluator(cache_dir=cache_dir)
     df = run_sweep(points, evaluator, cache_dir=cache_dir, jobs=jobs, scheduler=scheduler, seed=seed,
                    quick=quick, progress=progress, desc=f"whatif {fmt.name}", retry_failed=retry_failed)
-    save_sweep(df, out, "sweep", run_metadata(ctx, whatif_format=fmt.name, format_spec=new_point.key_fields()["in_fmt"],
-                                              acc=acc))
+    ident = {"whatif_format": fmt.name, "format_spec": str(spec), "canonical_spec": fmt.spec, "acc": acc}
+    save_sweep(df, out, "sweep", run_metadata(ctx, **ident))
     new = select(df, fmt, new_point.acc)
 
     sections = [_summary(fmt, new_point.acc, df, iso), _format_section(fmt, compare), _quality_section(df),
@@ -121,8 +121,7 @@ def run_whatif(spec: str | None = None, acc: str | None = None, *, config: Confi
         sections.append(Section("isoarea", "Iso-area throughput and workload speedup",
                                 failed=one_line(exc)))
     paths = report.write_report(ctx, sections, title=f"What if: {fmt.name} ({spec}) with a {acc} accumulator",
-                                stem="whatif", extra_metadata={"whatif_format": fmt.name,
-                                                               "format_spec": str(spec), "acc": acc})
+                                stem="whatif", extra_metadata=ident)
     return {"paths": paths, "sweep": df, "sections": sections,
             "new_ok": bool(len(new)) and bool((new["status"] == "ok").all())}
 

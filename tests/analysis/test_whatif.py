@@ -149,3 +149,18 @@ def test_retry_failed_reaches_the_sweep(tmp_path, monkeypatch, argv):
         with pytest.raises(Stop):
             main([*argv, "--out", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c")])
     assert seen == [True]
+
+
+def test_whatif_format_whose_name_is_not_its_spec(tmp_path):
+    """fp(e=4,m=3,subnormals=0) is displayed as float8_e4m3_nosub; the what-if carries the object,
+    so nothing parses that name again (it once failed with 'unknown format')."""
+    res = run_whatif("fp(e=4,m=3,subnormals=0)", "fp32", out=tmp_path / "w", cache_dir=tmp_path / "c",
+                     evaluator=FakeEvaluator(), progress=False, jobs=1)
+    fmt = parse_format("fp(e=4,m=3,subnormals=0)")
+    assert res["new_ok"]
+    new = res["sweep"][res["sweep"].in_fmt_spec == fmt.spec]
+    assert len(new) == 1 and parse_format(new.in_fmt_spec.iloc[0]) == fmt
+    meta = json.loads((tmp_path / "w" / "whatif.metadata.json").read_text())
+    assert meta["canonical_spec"] == fmt.spec and meta["format_spec"] == "fp(e=4,m=3,subnormals=0)"
+    # The iso-area workload model read the format back from its spec: 8 bits per element.
+    assert "Workload speedup over INT8" in (tmp_path / "w" / "whatif.md").read_text()
