@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from hwmodel import energy as emodel
-from hwmodel.errors import ToolFailed
+from hwmodel.errors import ResultMismatch
 from hwmodel.formats import parse_format
 from sim.netlist import synthesize
 from sim.toggles import DEFAULT_CACHE, result_cache, result_key, simulate, weights_for
@@ -98,7 +98,7 @@ def operation_energy(op: str, library: str = "ge", n: int = 2000, seed: int = 0,
            "netlist_sha256": netlist.netlist_hash, **netlist.provenance,
            "sim_time_s": res.sim_time_s, "source": "our gate-level simulation (Yosys + Verilator)"}
     if mism:
-        raise ToolFailed(f"gate-level {op} disagrees with the golden result on {mism} of {n} vectors")
+        raise ResultMismatch(f"gate-level {op} disagrees with the golden result on {mism} of {n} vectors")
     result_cache(cache_dir).put(key, out)
     return out
 

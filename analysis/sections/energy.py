@@ -24,32 +24,38 @@ REPORT_CONFIGS = [("int8", "kulisch"), ("int8", "fp32"), ("int4", "kulisch"),
 QUICK_CONFIGS = [("int8", "kulisch")]
 
 
+def _energy_rows(cfg, dists, n, library, seed, cache_dir, n_cal) -> list[dict]:
+    """mac_energy of one (format, acc) over the distributions; a failure becomes a row with
+    `error` set (reported in the table, not swallowed)."""
+    from sim.energy import mac_energy
+
+    rows = []
+    for d in dists:
+        try:
+            rows.append(mac_energy(cfg[0], cfg[1], d, n=n, library=library, seed=seed,
+                                   cache_dir=cache_dir, n_cal=n_cal))
+        except Exception as exc:  # noqa: BLE001 - reported in the table, not swallowed
+            rows.append({"format": cfg[0], "acc": cfg[1], "dist": d,
+                         "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"})
+    return rows
+
+
 def energy_table(configs, dists, n: int = 4096, library: str = "ge", seed: int = 0,
                  cache_dir: Path | None = None, jobs: int = 2, n_cal: int = 2000) -> pd.DataFrame:
     """mac_energy for every (format, acc) x distribution: one row per point. Configurations run
-    `jobs` at a time (the work is in Yosys/Verilator subprocesses). A configuration that cannot be
-    built or simulated yields rows with `error` set instead of stopping the table."""
-    from concurrent.futures import ThreadPoolExecutor
+    `jobs` at a time on the tool's one worker pool (hwmodel.pool: a killed report leaves no
+    simulator behind). A configuration that cannot be built or simulated yields rows with `error`
+    set instead of stopping the table."""
+    import functools
 
-    from sim.energy import mac_energy
+    from hwmodel.pool import map_ordered
     from sim.horowitz import calibration
 
     cache_dir = cache_dir or default_cache_dir()
-    calibration(library, cache_dir, n_cal, seed)   # once, before the threads need it
-
-    def one(cfg):
-        rows = []
-        for d in dists:
-            try:
-                rows.append(mac_energy(cfg[0], cfg[1], d, n=n, library=library, seed=seed,
-                                       cache_dir=cache_dir, n_cal=n_cal))
-            except Exception as exc:  # noqa: BLE001 - reported in the table, not swallowed
-                rows.append({"format": cfg[0], "acc": cfg[1], "dist": d,
-                             "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"})
-        return rows
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        rows = [r for rs in ex.map(one, configs) for r in rs]
+    calibration(library, cache_dir, n_cal, seed)   # once, before the workers need it
+    one = functools.partial(_energy_rows, dists=tuple(dists), n=n, library=library, seed=seed,
+                            cache_dir=cache_dir, n_cal=n_cal)
+    rows = [r for rs in map_ordered(one, list(configs), max(1, jobs)) for r in rs]
     return pd.DataFrame(rows)
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from analysis import engine, outcome
 from analysis.design import SweepSpec
-from hwmodel.errors import FormatError, ToolFailed, ToolNotFound, UnsupportedConfig
+from hwmodel.errors import FormatError, ResultMismatch, ToolFailed, ToolNotFound, UnsupportedConfig
 from tests.analysis.fakes import FakeEvaluator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,8 @@ def _count(d: Path) -> int:
     (ToolNotFound("no verilator"), "environment"), (ToolFailed("yosys crashed"), "environment"),
     (OSError(28, "No space left on device"), "environment"), (MemoryError(), "environment"),
     (UnsupportedConfig("dot with kulisch"), "design"), (FormatError("bad"), "design"),
-    (AttributeError("a bug"), "design")])
+    (AttributeError("a bug"), "design"),
+    (ResultMismatch("gate-level int8_mul disagrees with the golden result"), "design")])
 def test_failure_kind(exc, kind):
     assert outcome.failure_kind(exc) == kind
 
