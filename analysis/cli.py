@@ -22,6 +22,8 @@ COMMANDS = [
     ("quantize", "quantize"),
     ("rtl", "rtl"),
     ("synth", "synth"),
+    ("fpga", "fpga"),
+    ("sta", "sta"),
     ("energy", "energy"),
     ("paper", "paper"),
     ("gpu-bench", "gpu_bench"),

@@ -298,16 +298,33 @@ def _check_mappable(cells: dict[str, LibCell], path: Path) -> None:
                         f"them to map a design")
 
 
-def resolve_library(spec: str | os.PathLike = "paper") -> Library:
-    """'paper', 'ge', or a path to a user Liberty file (areas taken as um^2)."""
+INSTALL = "apt-get install opensta qflow-tech-osu018"
+NAMED_LIBRARIES = {"osu018": Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")}
+
+
+def library_path(spec) -> str:
+    """A named characterised library -> its Liberty path; anything else is returned unchanged."""
     s = str(spec)
+    if s.lower() in NAMED_LIBRARIES:
+        p = NAMED_LIBRARIES[s.lower()]
+        if not p.is_file():
+            raise DataError(f"library {s} needs Debian's qflow-tech-osu018 ({p} is missing): "
+                            f"{INSTALL}")
+        return str(p)
+    return s
+
+
+def resolve_library(spec: str | os.PathLike = "paper") -> Library:
+    """'paper', 'ge', a named characterised library ('osu018'), or a path to a user Liberty file
+    (areas taken as um^2)."""
+    s = library_path(spec)
     if s in BUILTIN:
         path, unit = BUILTIN[s], ("gates" if s == "paper" else "ge")
         name = s
     else:
         path, unit, name = Path(s), "um2", Path(s).stem
         if not path.is_file():
-            raise DataError(f"library must be paper, ge or an existing Liberty file, not {s!r} "
+            raise DataError(f"library must be paper, ge, osu018 or an existing Liberty file, not {s!r} "
                             f"(no such file)")
     try:
         text = path.read_text(errors="replace")

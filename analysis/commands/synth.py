@@ -36,7 +36,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--n", type=int, default=None, metavar="N", help="lanes of --unit dot")
     parser.add_argument("--pipeline", type=int, default=1, metavar="P",
                         help="product pipeline registers (0..4, default 1; dot: 0 or 1)")
-    parser.add_argument("--library", default="paper", metavar="paper|ge|PATH",
+    parser.add_argument("--library", default="paper", metavar="paper|ge|osu018|PATH",
                         help="cell library (default paper)")
     parser.add_argument("--csv", action="store_true", help="print one CSV row with a header")
     parser.add_argument("--cells", action="store_true", help="also list cell counts by type")
@@ -109,4 +109,7 @@ def run(args) -> int:
         for c, n in sorted(r.cells_by_type.items()):
             print(f"  {c:8s} {n:6d}")
     print(f"  source: {r.source}{' (cached)' if r.from_cache else ''}")
+    from analysis.commands.sta import synth_hook    # OpenSTA ns and mW on a characterised library
+    for line in synth_hook(args, r):
+        print(line)
     return 0
