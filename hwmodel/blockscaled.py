@@ -12,8 +12,9 @@ Scale rules (`quantize_blocks`), amax = max |x| over the block:
         takes the smallest scale. A block holding NaN or inf gets the scale's NaN code and zero
         elements (torchao differs for inf: see tests/data/torchao_mx/README.md).
   POW2  ShiftQuant (Guo et al., arXiv:2411.10948): X = the smallest power of two with
-        amax / X <= elem_max, clamped into the scale's range; elements as for OCP. Equal to
-        torchao's RCEIL mode (NVIDIA cuBLAS's UE8M0 rule) on E8M0 scales.
+        amax / X <= elem_max, clamped into the scale's range; elements as for OCP. The rule of
+        torchao's RCEIL mode (NVIDIA cuBLAS's UE8M0 rule) on E8M0 scales, computed exactly here
+        (torchao's float32 log2 is one binade low just above powers of two).
   AMAX  NVFP4 / Jetfire: the scale is amax / elem_max rounded into the scale format. Computed as
         the NVIDIA reference does (and torchao's nvfp4_quantize), each step one IEEE binary32
         operation: x and amax in binary32; d = fl(amax / elem_max); with a tensor scale t,
@@ -323,7 +324,7 @@ def encode_decode(fmt, x) -> np.ndarray:
     return decode(fmt, encode(fmt, np.asarray(x, np.float64)))
 
 
-def _row_scales(fmt, scales: np.ndarray, n_rows: int | None = None) -> np.ndarray:
+def _row_scales(fmt, scales: np.ndarray) -> np.ndarray:
     """Scales of 2-D tiles repeated to one per row of blocks (..., R, n/bs)."""
     rows = int(getattr(fmt, "block_rows", 1) or 1)
     if rows == 1:
@@ -414,6 +415,10 @@ def block_sums(fa, a_elems, fb, b_elems, block_size: int) -> BlockSums:
     if a.ndim == 0 or a.shape[-1] % block_size:
         raise UnsupportedConfig(f"element codes of shape {a.shape} do not split into blocks of "
                                 f"{block_size}")
+    for f, c in ((fa, a), (fb, b)):
+        if c.size and (c.dtype.kind not in "ui" or int(c.min()) < 0 or int(c.max()) >> f.bits):
+            raise FormatError(f"element codes of {f.name} must be integers in "
+                              f"0..{(1 << f.bits) - 1}")
     va, nan_a, inf_a, neg_a = _elem_parts(fa, a)
     vb, nan_b, inf_b, neg_b = _elem_parts(fb, b)
     L = _elem_lsb(fa) + _elem_lsb(fb)

@@ -31,6 +31,10 @@ Submodules (they name the parts of a synthesis split): mul0..mul{lanes-1} the el
 multipliers, `tree` the aligned adder tree and the block-sum register, `scale` the scale path
 (exponent adder; shifter for Kulisch; significand multipliers for float scales), `acc` the
 accumulator (float: FpAddRound + register; Kulisch: adder + register + flags).
+
+BlockDotArrayConfig(unit, rows, cols).create() is an R x C output-stationary array of these units
+with broadcast row / column operands (BlockDotArray); `split_area` sums a unit's synthesis areas
+into PARTS.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from amaranth.lib.wiring import In, Out
 
 from hwmodel import blockscaled as BS
 from hwmodel.errors import FormatError, UnsupportedConfig
-from hwmodel.formats import FixedFormat, FloatFormat, IntFormat, parse_format
+from hwmodel.formats import FixedFormat, FloatFormat, IntFormat, parse_format, parse_scale
 from hwmodel.numerics import AccSpec, parse_acc
 from rtl.config import MulConfig
 from rtl.shape import ProductShape, signed_bits
@@ -91,10 +95,10 @@ def _scale(fmt, what):
     if BS._is_pow2_class(fmt):
         return fmt
     try:
-        f = parse_format(fmt)
+        f = parse_scale(fmt)
     except FormatError as exc:
         raise UnsupportedConfig(f"{what}: {exc}") from None
-    if not isinstance(f, FloatFormat):
+    if not isinstance(f, FloatFormat) and not BS._is_pow2_class(f):
         raise UnsupportedConfig(f"{what} must be a float format (e8m0, ue4m3, bf16, fp32) or a "
                                 f"power-of-two shift, not {f.name!r}")
     return f
@@ -552,4 +556,85 @@ class BlockDotUnit(wiring.Component):
         vo = Signal()
         m.d.sync += vo.eq(block_end)
         m.d.comb += self.valid_out.eq(vo)
+        return m
+
+
+# ---------------------------------------------------------------------------------------------
+# R x C array
+# ---------------------------------------------------------------------------------------------
+MAX_ARRAY_DIM = 64
+
+
+@dataclass(frozen=True)
+class BlockDotArrayConfig:
+    """An R x C output-stationary array of block dot units: PE (i, j) accumulates the block dot of
+    row operand i and column operand j (each PE a BlockDotUnit of `unit`, same contract)."""
+
+    unit: BlockDotConfig
+    rows: int = 2
+    cols: int = 2
+
+    def __post_init__(self):
+        if not isinstance(self.unit, BlockDotConfig):
+            raise UnsupportedConfig(f"a block dot array needs a BlockDotConfig, not {self.unit!r}")
+        for what, v in (("rows", self.rows), ("cols", self.cols)):
+            if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= MAX_ARRAY_DIM:
+                raise UnsupportedConfig(f"array {what} must be an int in 1..{MAX_ARRAY_DIM}, not {v!r}")
+
+    @property
+    def name(self) -> str:
+        return f"barray{self.rows}x{self.cols}_{self.unit.name}"
+
+    @property
+    def latency(self) -> int:
+        return self.unit.latency
+
+    def create(self) -> "BlockDotArray":
+        return BlockDotArray(self)
+
+
+class BlockDotArray(wiring.Component):
+    """R x C BlockDotUnits with broadcast operands (no skew): row operand i (`a[i]`, `sa[i]`) goes
+    to every PE of row i, column operand j (`b[j]`, `sb[j]`) to every PE of column j; valid_in and
+    clear go to all. Each beat carries `lanes` elements of every row and column operand, and the
+    protocol is the unit's (module docstring). acc_out[i][j] is PE (i, j)'s accumulator; Kulisch
+    flags likewise (nan[i][j], ...); valid_out as the unit's."""
+
+    def __init__(self, config: BlockDotArrayConfig):
+        self.config = config
+        u, R, C = config.unit, config.rows, config.cols
+        ea = data.ArrayLayout(unsigned(u.elem_a.bits), u.lanes)
+        eb = data.ArrayLayout(unsigned(u.elem_b.bits), u.lanes)
+        acc_shape = signed(u.acc_width) if u.acc.kind == "kulisch" else unsigned(u.acc_width)
+        members = {
+            "a": In(data.ArrayLayout(ea, R)), "sa": In(data.ArrayLayout(unsigned(u.scale_a.bits), R)),
+            "b": In(data.ArrayLayout(eb, C)), "sb": In(data.ArrayLayout(unsigned(u.scale_b.bits), C)),
+            "valid_in": In(1), "clear": In(1), "valid_out": Out(1),
+            "acc_out": Out(data.ArrayLayout(data.ArrayLayout(acc_shape, C), R)),
+        }
+        if u.acc.kind == "kulisch":
+            members.update({k: Out(data.ArrayLayout(data.ArrayLayout(1, C), R))
+                            for k in ("nan", "pinf", "ninf", "overflow", "overflow_neg")})
+        super().__init__(members)
+
+    @property
+    def latency(self) -> int:
+        return self.config.latency
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.config
+        kulisch = cfg.unit.acc.kind == "kulisch"
+        for i in range(cfg.rows):
+            for j in range(cfg.cols):
+                pe = BlockDotUnit(cfg.unit)
+                m.submodules[f"pe_{i}_{j}"] = pe
+                m.d.comb += [pe.a.eq(self.a[i]), pe.sa.eq(self.sa[i]), pe.b.eq(self.b[j]),
+                             pe.sb.eq(self.sb[j]), pe.valid_in.eq(self.valid_in),
+                             pe.clear.eq(self.clear), self.acc_out[i][j].eq(pe.acc_out)]
+                if kulisch:
+                    m.d.comb += [getattr(self, k)[i][j].eq(getattr(pe, k))
+                                 for k in ("nan", "pinf", "ninf", "overflow", "overflow_neg")]
+                if i == 0 and j == 0:
+                    m.d.comb += self.valid_out.eq(pe.valid_out)
         return m

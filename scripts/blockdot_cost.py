@@ -44,12 +44,19 @@ def main(argv=None) -> int:
     ap.add_argument("--lanes", type=int, default=8)
     ap.add_argument("--library", default="paper")
     ap.add_argument("--only", nargs="*", default=None, help="labels to run (substring match)")
+    ap.add_argument("--block-sizes", nargs="*", type=int, default=None,
+                    help="synthesise every unit at these block sizes (default: its own)")
     args = ap.parse_args(argv)
     from rtl.synth import synthesize
     from rtl.unit import unit_config
     rows = []
     units = block_units(args.lanes)
+    if args.block_sizes:
+        import dataclasses
+        units = [(f"{label} k{bs}", dataclasses.replace(cfg, block_size=bs))
+                 for label, cfg in units for bs in args.block_sizes]
     scalars = [("INT8 MAC int32", unit_config("int8", "int32", "mac")),
+               ("INT4 MAC int32", unit_config("int4", "int32", "mac")),
                ("FP8 e4m3 MAC fp32", unit_config("e4m3", "fp32", "mac"))]
     for label, cfg in units + scalars:
         if args.only and not any(o.lower() in label.lower() for o in args.only):

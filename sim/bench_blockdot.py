@@ -166,11 +166,13 @@ class Stimulus:
                          np.concatenate([ones_b, eb]))
         # overflow of a float accumulator: the largest elements at the largest scales, repeated
         big_a, big_b = fin_a[np.argmax(N.decode(fa, fin_a))], fin_b[np.argmax(N.decode(fb, fin_b))]
-        sa, sb = scale_codes_of_pow2(cfg.scale_a, [ha] * 4), scale_codes_of_pow2(cfg.scale_b, [hb] * 4)
-        self.add("overflow", sa, np.full(4 * bs, big_a, np.uint64), sb, np.full(4 * bs, big_b, np.uint64))
+        nb = 8
+        sa, sb = scale_codes_of_pow2(cfg.scale_a, [ha] * nb), scale_codes_of_pow2(cfg.scale_b, [hb] * nb)
+        self.add("overflow", sa, np.full(nb * bs, big_a, np.uint64), sb,
+                 np.full(nb * bs, big_b, np.uint64))
         neg_b = N.encode(fb, -N.decode(fb, [big_b]))[0]
-        self.add("overflow negative", sa, np.full(4 * bs, big_a, np.uint64), sb,
-                 np.full(4 * bs, neg_b, np.uint64))
+        self.add("overflow negative", sa, np.full(nb * bs, big_a, np.uint64), sb,
+                 np.full(nb * bs, neg_b, np.uint64))
         # rounding ties: 1 * 2^e, then a block worth half an ulp of 2^e, twice (ties to even)
         if cfg.acc.kind == "float":
             p = cfg.acc.fmt.precision
@@ -269,7 +271,7 @@ async def blockdot_matches_golden(dut):
         return acc
 
     msgs, checked, bad, idle_cycles = [], 0, 0, 0
-    classes = {"finite": 0, "zero": 0, "nan": 0, "inf": 0}
+    classes = {"finite": 0, "zero": 0, "nan": 0, "inf": 0, "overflow": 0}
     prev = read()
     for di, (label, a, b) in enumerate(st.dots):
         want = golden(cfg, a, b)
@@ -314,9 +316,8 @@ async def blockdot_matches_golden(dut):
                 checked += 1
                 w = want[j]
                 if kulisch:
-                    cls = "nan" if w[1]["nan"] else "inf" if (w[1]["pinf"] or w[1]["ninf"] or
-                                                            w[1]["overflow"]) else \
-                        "zero" if w[0] == 0 else "finite"
+                    cls = "nan" if w[1]["nan"] else "inf" if (w[1]["pinf"] or w[1]["ninf"]) else \
+                        "overflow" if w[1]["overflow"] else "zero" if w[0] == 0 else "finite"
                 else:
                     v = float(N.decode(F, [w])[0])
                     cls = "nan" if v != v else "inf" if abs(v) == float("inf") else \
@@ -345,3 +346,105 @@ async def blockdot_matches_golden(dut):
     assert not msgs, "\n".join(msgs)
     # a bench whose results were mostly NaN, inf or zero would check little arithmetic
     assert classes["finite"] >= checked // 4, f"{cfg.name}: too few finite nonzero results {classes}"
+
+
+# ---- the R x C array --------------------------------------------------------------------------
+def operand(st, side, nb, rng):
+    """One row (side 'a') or column ('b') operand of nb blocks: quantised Gaussian or codes."""
+    cfg, bs = st.cfg, st.cfg.block_size
+    elem, scale = (cfg.elem_a, cfg.scale_a) if side == "a" else (cfg.elem_b, cfg.scale_b)
+    if rng.random() < 0.7:
+        x = rng.standard_normal(nb * bs) * 2.0 ** rng.uniform(-12, 12, nb).repeat(bs)
+        c = BS.quantize_blocks(quant_format(elem, scale, bs), x)
+        return c.scales, c.elements
+    lo, hi = scale_range(scale)
+    mid = (lo + hi) // 2
+    k = rng.integers(max(lo, mid - 20), min(hi, mid + 20) + 1, nb)
+    return scale_codes_of_pow2(scale, k), rng.choice(N.all_codes(elem), nb * bs)
+
+
+@cocotb.test()
+async def blockdot_array_matches_golden(dut):
+    """BlockDotArray: HWDSE_TILES (default 12) tiles of R row and C column operands of 1..4 blocks;
+    after every block, every PE (i, j) against the block dot of row i and column j."""
+    acfg = config_from_env()
+    cfg, R, C = acfg.unit, acfg.rows, acfg.cols
+    seed = int(os.environ.get("HWDSE_SEED", "12345"))
+    n_tiles = int(os.environ.get("HWDSE_TILES", "12"))
+    rng = np.random.default_rng(seed)
+    st = Stimulus(cfg, rng)
+    L, bs, beats = cfg.lanes, cfg.block_size, cfg.beats
+    ba, bb, Wacc = cfg.elem_a.bits, cfg.elem_b.bits, cfg.acc_width
+    sbits_a, sbits_b = cfg.scale_a.bits, cfg.scale_b.bits
+    kulisch = cfg.acc.kind == "kulisch"
+
+    cocotb.start_soon(Clock(dut.clk, 10, "ns").start())
+    dut.rst.value = 1
+    dut.valid_in.value = 0
+    dut.clear.value = 0
+    for _ in range(2):
+        await FallingEdge(dut.clk)
+    dut.rst.value = 0
+
+    def read():
+        acc = int(dut.acc_out.value)
+        vals = [(acc >> (k * Wacc)) & ((1 << Wacc) - 1) for k in range(R * C)]
+        if kulisch:
+            fl = {f: int(getattr(dut, f).value) for f in FLAGS}
+            return [(signed_value(v, Wacc), {f: bool((fl[f] >> k) & 1) for f in FLAGS})
+                    for k, v in enumerate(vals)]
+        return vals
+
+    msgs, checked, bad, idle = [], 0, 0, 0
+    prev = read()
+    for tile in range(n_tiles):
+        nb = int(rng.integers(1, 5))
+        rows = [operand(st, "a", nb, rng) for _ in range(R)]
+        cols = [operand(st, "b", nb, rng) for _ in range(C)]
+        want = [[golden(cfg, rows[i], cols[j]) for j in range(C)] for i in range(R)]
+        for j in range(nb):
+            for t in range(beats):
+                while rng.random() < 0.2:
+                    dut.valid_in.value = 0
+                    dut.clear.value = 0
+                    dut.sa.value = int(rng.integers(0, 1 << min(62, sbits_a * R)))
+                    await FallingEdge(dut.clk)
+                    idle += 1
+                    now = read()
+                    if now != prev or int(dut.valid_out.value):
+                        bad += 1
+                        msgs.append(f"{acfg.name} tile {tile} block {j}: state changed while idle")
+                    prev = now
+                sl = slice(j * bs + t * L, j * bs + (t + 1) * L)
+                last = t == beats - 1
+                dut.valid_in.value = 1
+                dut.clear.value = int(j == 0 and t == 0)
+                dut.a.value = pack(np.concatenate([r[1][sl] for r in rows]), ba)
+                dut.b.value = pack(np.concatenate([c[1][sl] for c in cols]), bb)
+                dut.sa.value = pack([r[0][j] if last else rng.integers(0, 1 << sbits_a)
+                                     for r in rows], sbits_a)
+                dut.sb.value = pack([c[0][j] if last else rng.integers(0, 1 << sbits_b)
+                                     for c in cols], sbits_b)
+                await FallingEdge(dut.clk)
+                got = prev = read()
+                if int(dut.valid_out.value) != int(last):
+                    bad += 1
+                    msgs.append(f"{acfg.name} tile {tile} block {j} beat {t}: valid_out wrong")
+                    continue
+                if not last:
+                    continue
+                for i in range(R):
+                    for c in range(C):
+                        checked += 1
+                        g, w = got[i * C + c], want[i][c][j]
+                        ok = g == w or (not kulisch and bool(N.is_nan(cfg.acc.fmt, [g])[0])
+                                        and bool(N.is_nan(cfg.acc.fmt, [w])[0]))
+                        if not ok:
+                            bad += 1
+                            if len(msgs) < MAX_REPORT:
+                                msgs.append(f"{acfg.name} seed {seed} tile {tile} PE ({i}, {c}) "
+                                            f"block {j}: rtl {g!r}, golden {w!r}")
+    dut._log.info(f"HWDSE {acfg.name}: {n_tiles} tiles, {checked} PE block results checked, "
+                  f"{idle} idle cycles, {bad} mismatches (seed {seed})")
+    assert checked > 0, f"{acfg.name}: nothing checked"
+    assert not msgs, "\n".join(msgs[:MAX_REPORT] + ([f"... {bad} in all"] if bad > MAX_REPORT else []))

@@ -331,6 +331,16 @@ def test_bad_shapes_and_block_sizes():
         B.block_dot(MXFP8, a, MXFP8, a, "int32")
 
 
+def test_nan_without_a_nan_scale_and_bad_codes():
+    x = np.ones(32)
+    x[3] = np.nan
+    with pytest.raises(UnsupportedConfig, match="needs a scale format with a NaN code"):
+        B.quantize_blocks(SHIFTQ, x)
+    from hwmodel.errors import FormatError
+    with pytest.raises(FormatError, match="element codes of float4_e2m1fn must be integers in 0..15"):
+        B.block_dot(MXFP4, (np.array([127]), np.full(32, 16)), MXFP4, (np.array([127]), np.zeros(32, int)))
+
+
 def test_tensor_scales_applied_outside_with_two_roundings():
     assert B.apply_tensor_scales(np.array([3.0]), 1.0 / 3, 3.0, "fp16")[0] == 3.0
     v = B.apply_tensor_scales(np.array([1.0 + 2.0 ** -10]), 1.0 + 2.0 ** -10, 1.0, "fp16")[0]

@@ -69,3 +69,20 @@ def test_of_reads_block_formats():
     c = BlockDotConfig.of("mxfp8_e4m3", "mxfp8_e5m2", "fp16", lanes=16)
     assert (c.elem_a.name, c.elem_b.name, c.block_size, c.lanes) == ("float8_e4m3fn", "float8_e5m2", 32, 16)
     assert c.name == "bdot16_float8_e4m3fn_float8_e5m2_float8_e8m0fnu_k32_float16"
+
+
+def test_array_config_and_parts():
+    from rtl.blockdot import BlockDotArrayConfig
+    unit = BlockDotConfig("e2m1", "e8m0", 32, 4, "fp32")
+    with pytest.raises(UnsupportedConfig, match="array rows must be an int in 1..64"):
+        BlockDotArrayConfig(unit, 0, 2)
+    with pytest.raises(UnsupportedConfig, match="needs a BlockDotConfig"):
+        BlockDotArrayConfig("mxfp4", 2, 2)
+    cfg = BlockDotArrayConfig(unit, 2, 3)
+    assert config_from_json(config_to_json(cfg)) == cfg
+    assert cfg.name == "barray2x3_" + unit.name and cfg.latency == unit.latency
+    from amaranth.back import rtlil
+    text = rtlil.convert(cfg.create(), name=cfg.name)
+    for i in range(2):
+        for j in range(3):
+            assert f"module \\{cfg.name}.pe_{i}_{j}\n" in text
