@@ -102,7 +102,7 @@ def test_section_order_follows_design_doc():
     line = design.split("Order:", 1)[1].split("\n\n", 1)[0]
     # Every named section appears in the design doc's order sentence in the same order.
     words = {"area": "area/energy", "paper": "paper", "verification": "verification", "energy": "energy,",
-             "numerics": "numerics", "gpu": "GPU", "isoarea": "iso-area", "pareto": "Pareto",
+             "numerics": "numerics", "blockscaled": "block-scaled", "gpu": "GPU", "isoarea": "iso-area", "pareto": "Pareto",
              "formats": "format catalogue"}
     positions = [line.index(words[n]) for n in report.SECTION_ORDER]
     assert positions == sorted(positions)
