@@ -299,6 +299,13 @@ def _dot_errors(got: np.ndarray, ref: np.ndarray, l1: np.ndarray) -> tuple[float
     return float(np.median(rel)), float(np.median(err / l1))
 
 
+def _rel_rms(got: np.ndarray, ref: np.ndarray) -> float:
+    """||got - ref|| / ||ref|| over lanes: steadier than a median of per-lane ratios, whose
+    denominators (dots of independent vectors) come close to zero."""
+    den = float(np.sqrt(np.sum(ref * ref)))
+    return float(np.sqrt(np.sum((got - ref) ** 2))) / den if den else math.nan
+
+
 def _lane_codes(f: BlockFormat, codes, lanes: np.ndarray):
     """(format, BlockCodes) of rows `lanes` only. A 2-D tile's scale is repeated onto each of its
     rows and the format read as 1-row blocks with those scales: the same block values, so the
@@ -328,8 +335,9 @@ def block_quality_study(families=BLOCK_FAMILIES, block_sizes=BLOCK_SIZES, rules=
     length n, rows r spread evenly over the tensor (the block dot golden model takes ~0.3 ms per
     block when the block values exceed 62 bits - FP32 scales, E5M2 elements - so the dot uses a
     subset of the rows the SQNR uses):
-    dot_rel_error_median  median |dot - exact(x . w)| / |exact(x . w)|: what the format costs in
-                          dot accuracy (quantisation of both operands plus accumulation)
+    dot_rel_rms_error     ||dot - exact(x . w)|| / ||exact(x . w)|| over the lanes: what the format
+                          costs in dot accuracy (quantisation of both operands plus accumulation)
+    dot_rel_error_median  median over lanes of |dot - exact(x . w)| / |exact(x . w)|
     dot_err_over_l1_median  the same error over sum |x_i w_i|
     acc_rel_error_median  median |dot - exact(qx . qw)| / |exact(qx . qw)|: the accumulation alone
     Block dots are hwmodel.blockscaled.block_dot (exact within a block, FP32 across blocks, then
@@ -365,6 +373,7 @@ def block_quality_study(families=BLOCK_FAMILIES, block_sizes=BLOCK_SIZES, rules=
             if dot_lanes:
                 qw = quantize_scaled(f, w, "channel")
                 got = exact_dot(qx[lanes], qw[lanes])
+                row["dot_rel_rms_error"] = _rel_rms(got, ref)
                 row["dot_rel_error_median"], row["dot_err_over_l1_median"] = _dot_errors(got, ref, l1)
                 row["acc_rel_error_median"] = 0.0
             out.append(row)
@@ -384,6 +393,7 @@ def block_quality_study(families=BLOCK_FAMILIES, block_sizes=BLOCK_SIZES, rules=
                 if f.tensor_scale is not None:
                     got = B.apply_tensor_scales(got, cx.tensor_scale, cw.tensor_scale, "fp32")
                 qref = exact_dot(qx[lanes], B.dequantize_blocks(f, cw)[lanes])
+                row["dot_rel_rms_error"] = _rel_rms(got, ref)
                 row["dot_rel_error_median"], row["dot_err_over_l1_median"] = _dot_errors(got, ref, l1)
                 row["acc_rel_error_median"] = _dot_errors(got, qref, l1)[0]
             out.append(row)

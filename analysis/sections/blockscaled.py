@@ -41,7 +41,7 @@ def _source(ctx: ReportContext) -> str:
 def headline_table(df, block_size: int = 32):
     """One row per scalar reference and per block format at `block_size` (plus each family's own
     block size where it is not among the study's sizes, e.g. DeepSeek's 128): bits per element,
-    SQNR (dB) and median relative dot error per distribution."""
+    SQNR (dB) and relative RMS dot error per distribution."""
     import pandas as pd
     from hwmodel import quality as Q
     fam_native = {}
@@ -53,28 +53,34 @@ def headline_table(df, block_size: int = 32):
         df.apply(lambda r: r["block_size"] in fam_native.get(r["family"], []), axis=1)
     sel = df[keep]
     index = ["family", "format", "rule", "scale", "block_size", "block_rows", "bits_per_element"]
-    cols = [c for c in ("sqnr_db", "dot_rel_error_median") if c in sel]
+    cols = [c for c in ("sqnr_db", "dot_rel_rms_error") if c in sel]
     wide = sel.pivot_table(index=index, columns="distribution", values=cols, sort=False)
     dists = [d for d in Q.BLOCK_DISTRIBUTIONS if d in set(sel["distribution"])]
     wide = wide[[(c, d) for c in cols for d in dists]]
-    wide.columns = [f"{d}_{'sqnr_db' if c == 'sqnr_db' else 'dot_rel_err'}" for c, d in wide.columns]
+    wide.columns = [f"{d}_{'sqnr_db' if c == 'sqnr_db' else 'dot_rel_rms_err'}" for c, d in wide.columns]
     out = wide.reset_index()
     for c in out.columns:
         if c.endswith("sqnr_db"):
             out[c] = out[c].round(2)
-        elif c.endswith("dot_rel_err"):
+        elif c.endswith("dot_rel_rms_err"):
             out[c] = out[c].map(lambda v: float(f"{v:.3g}"))
     return pd.DataFrame(out)
 
 
 def full_table(df):
-    """Every variant: SQNR (dB) per distribution and the median relative dot error (Gaussian)."""
+    """Every variant: SQNR (dB) per distribution, the relative RMS dot error on Gaussian data, and
+    the FP32 cross-block accumulation's own error (largest median over the distributions)."""
     from hwmodel import quality as Q
     index = ["family", "format", "rule", "block_size", "block_rows", "bits_per_element"]
     wide = df.pivot_table(index=index, columns="distribution", values="sqnr_db", sort=False)
     wide = wide[[d for d in Q.BLOCK_DISTRIBUTIONS if d in wide.columns]]
     wide.columns = [f"{d}_sqnr_db" for d in wide.columns]
     wide = wide.round(2).reset_index()
+    if "dot_rel_rms_error" in df:
+        g = df[df["distribution"] == "gaussian"].groupby(index, sort=False)["dot_rel_rms_error"]
+        g = g.first().map(lambda v: float(f"{v:.3g}")).reset_index()
+        wide = wide.merge(g.rename(columns={"dot_rel_rms_error": "gaussian_dot_rel_rms_err"}),
+                          on=index, how="left")
     if "acc_rel_error_median" in df:
         acc = df.groupby(index, sort=False)["acc_rel_error_median"].max().reset_index()
         acc = acc.rename(columns={"acc_rel_error_median": "fp32_acc_rel_err_max_over_dists"})
@@ -163,15 +169,15 @@ def build(ctx: ReportContext) -> Section:
         "(and its own size) with every scale rule its scale format admits: " + rules + ". Bits per "
         "element include the block scale's storage (whole bytes) spread over the block; NVFP4's "
         "per-tensor FP32 scale is not counted. Scalar INT8, FP8-E4M3 and INT4 use per-channel "
-        "(per-row) max-abs scaling with float64 scales, as the scalar study does. Dot error: median "
-        f"over {size['dot_lanes']} lanes of |dot - x.w| / |x.w| for length-{size['n']} dots of the "
+        "(per-row) max-abs scaling with float64 scales, as the scalar study does. Dot error: "
+        f"||dot - x.w|| / ||x.w|| over {size['dot_lanes']} lanes of length-{size['n']} dots of the "
         "activations with N(0, 1) weights, both quantised in the format; block dots are the golden "
         "block dot (exact within a block, FP32 across blocks); x.w is the exact dot of the "
         "unquantised operands (correctly rounded).")
     notes = _finding(df) + "\n\n" + COSTS_NOTE
     return Section(
         key="blockscaled", title="Block-scaled formats", intro=intro,
-        tables=[Table("SQNR (dB) and median relative dot error at block 32 (DeepSeek also at its own "
+        tables=[Table("SQNR (dB) and relative RMS dot error at block 32 (DeepSeek also at its own "
                       "128), beside scalar formats with per-channel scaling", head, src),
                 Table("Every block format x block size x scale rule: SQNR (dB) by distribution; the "
                       "FP32 cross-block accumulation's own relative error (largest over the "

@@ -24,7 +24,7 @@ def test_section_builds_quick_with_table_figure_and_data(built):
                                    "jetfire_int8", "shiftquant_int4", "shiftquant_int8", "deepseek_fp8_act"}
     assert set(head.loc[head["family"] != head["format"], "block_size"]) <= {32, 128, 512}
     for d in Q.BLOCK_DISTRIBUTIONS:
-        assert f"{d}_sqnr_db" in head and f"{d}_dot_rel_err" in head
+        assert f"{d}_sqnr_db" in head and f"{d}_dot_rel_rms_err" in head
     fig = sec.figures[0].path
     assert fig.exists() and fig.stat().st_size > 10_000
     df = pd.read_csv(ctx.outdir / "data" / "blockscaled_quality.csv")

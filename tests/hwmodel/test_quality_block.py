@@ -167,9 +167,12 @@ def test_block_dots_fp32_accumulation_is_small_and_quantisation_dominates():
     # FP32 across 32 blocks: each rounding <= 2^-24 of a partial sum
     assert (blocks["acc_rel_error_median"] < 1e-5).all()
     assert (blocks["dot_rel_error_median"] > 10 * blocks["acc_rel_error_median"]).all()
+    assert (blocks["dot_rel_rms_error"] > 10 * blocks["acc_rel_error_median"]).all()
     # 4-bit elements lose more dot accuracy than 8-bit ones, as their SQNR says
     d = blocks.set_index("format")["dot_err_over_l1_median"]
     assert d["mxfp8_e4m3"] < d["shiftquant_int4"]
+    r = blocks.set_index("format")["dot_rel_rms_error"]
+    assert r["mxfp8_e4m3"] < r["shiftquant_int4"]
     s = df[df["kind"] == "scalar"].set_index("format")
     assert (s["acc_rel_error_median"] == 0).all()
 
@@ -187,3 +190,17 @@ def test_bad_study_arguments():
         Q.block_quality_study(families=["jetfire_int8"], rows=48, n=256, dot_lanes=0)
     with pytest.raises(UnsupportedConfig, match="dot_lanes"):
         Q.block_quality_study(families=["mxfp4"], block_sizes=(32,), rows=8, n=256, dot_lanes=9)
+
+
+@pytest.mark.parametrize("family", ["mxfp8_e4m3", "mxint8", "mxfp4"])
+def test_dot_error_follows_from_the_operands_sqnr(family):
+    """dot error = sum(e_x w + x e_w + e_x e_w); with N(0, 1) operands and errors uncorrelated with
+    the other operand, E[err^2] / E[dot^2] = 1/snr_x + 1/snr_w (+ a product term): x and w drawn
+    alike, so the relative RMS dot error is about sqrt(2) * 10^(-SQNR / 20)."""
+    df = Q.block_quality_study(families=[family], block_sizes=(32,), rules=("ocp",),
+                               distributions=("gaussian",), scalar_references=(), channel_spread=0.0,
+                               rows=128, n=1024, dot_lanes=128)
+    r = df.iloc[0]
+    snr = 10 ** (r["sqnr_db"] / 10)
+    predicted = math.sqrt(2 / snr + 1 / snr ** 2)
+    assert r["dot_rel_rms_error"] == pytest.approx(predicted, rel=0.25)
