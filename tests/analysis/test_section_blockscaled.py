@@ -22,7 +22,9 @@ def test_section_builds_quick_with_table_figure_and_data(built):
     head = sec.tables[0].frame
     assert set(head["format"]) >= {"int8", "float8_e4m3fn", "int4", "mxfp8_e4m3", "mxint8", "mxfp4",
                                    "jetfire_int8", "shiftquant_int4", "shiftquant_int8", "deepseek_fp8_act"}
-    assert set(head.loc[head["family"] != head["format"], "block_size"]) <= {32, 128, 512}
+    assert set(head.loc[head["family"] != head["format"], "block_size"]) == {32}
+    assert set(head.loc[head["format"] == "nvfp4", "block_size"]) == {16}
+    assert set(head.loc[head["format"] == "deepseek_fp8_act", "block_size"]) == {128}
     for d in Q.BLOCK_DISTRIBUTIONS:
         assert f"{d}_sqnr_db" in head and f"{d}_dot_rel_rms_err" in head
     fig = sec.figures[0].path
