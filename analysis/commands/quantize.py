@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from hwmodel.errors import DataError
+from hwmodel.errors import DataError, UnsupportedConfig
 
 HELP = ("round values (one per line on stdin) into a format: prints input,code,value; block formats "
         "read one block per line and print its scale and element codes")
@@ -25,7 +25,7 @@ Block formats (mxfp8_e4m3, nvfp4, shiftquant_int4, "block(int8,block=16,scale=fp
 each non-blank line holds one block, its values separated by whitespace or commas; a line must hold
 exactly block_size values (block_rows x block_size for 2-D tiles such as jetfire_int8, row-major).
 All lines together are one tensor, quantised by hwmodel.blockscaled.quantize_blocks with the
-format's scale rule (--rounding, --seed and --saturate do not apply: the rule fixes them). Output,
+format's scale rule (--rounding, --seed and --saturate are refused: the rule fixes them). Output,
 one line per block:
   block N: scale 0xSS = VALUE | codes 0xE 0xE ... | values V V ...
 (the elements' own values; times the scale, and the tensor scale, they give the block's values).
@@ -66,6 +66,10 @@ def run(args) -> int:
 
     fmt = parse_format(args.name)
     if isinstance(fmt, BlockFormat):
+        if args.rounding != "rne" or args.saturate or args.seed is not None:
+            raise UnsupportedConfig(f"--rounding, --seed and --saturate do not apply to the block format "
+                                    f"{fmt.name}: its scale rule ({fmt.rule.value}) fixes rounding "
+                                    "(RNE) and saturation; drop them")
         return run_block(fmt, sys.stdin, sys.stdout)
     inputs, values = [], []
     for line_no, line in enumerate(sys.stdin, start=1):

@@ -116,3 +116,9 @@ def test_bad_block_input_is_one_line_exit_2(fmt, stdin, msg, capsys, monkeypatch
     lines = [ln for ln in err.strip().splitlines() if ln]
     assert rc == 2 and msg in err and len(lines) == 1 and "Traceback" not in err
     assert out == ""
+
+
+@pytest.mark.parametrize("extra", [["--rounding", "rtz"], ["--saturate"], ["--seed", "3"]])
+def test_scalar_rounding_options_are_refused_for_block_formats(extra, capsys, monkeypatch):
+    rc, out, err = run_cli(["quantize", "mxfp4", *extra], capsys, monkeypatch, stdin="0 " * 32 + "\n")
+    assert rc == 2 and "do not apply" in err and len(err.strip().splitlines()) == 1 and out == ""
