@@ -7,6 +7,11 @@ scale, not itself quantised), quantised with saturation, and multiplied back. Sl
 tensor ('tensor'), each row ('channel'), or each run of 32 values along a row ('block32'). Block
 formats (OCP MX) carry their own power-of-two E8M0 scale per 32 values; they are quantised as they are
 (scaling 'mx').
+
+Block-scaled formats (`block_quality_study`): each block format family (OCP MX, NVFP4, Jetfire,
+ShiftQuant, DeepSeek-V3 FP8) re-built per block size and scale rule, quantised by the block golden
+model (hwmodel.blockscaled) with its own scales, and its block dots computed by that model's block
+dot (exact within a block, FP32 across blocks) against a correctly rounded exact reference.
 """
 
 from __future__ import annotations
