@@ -61,3 +61,13 @@ def test_registered_in_the_report_order():
     from analysis.report import SECTION_ORDER
     assert "blockscaled" in SECTION_ORDER
     assert SECTION_ORDER.index("blockscaled") == SECTION_ORDER.index("numerics") + 1
+
+
+def test_storage_front_is_non_dominated_by_hand():
+    import pandas as pd
+    from analysis.sections.blockscaled import storage_front
+    df = pd.DataFrame({"distribution": ["g"] * 4, "bits_per_element": [4.0, 4.25, 8.0, 8.25],
+                       "sqnr_db": [16.0, 18.0, 41.0, 40.0], "format": list("abcd"),
+                       "rule": ["channel"] * 4, "block_size": [1] * 4, "block_rows": [1] * 4})
+    # d (8.25 bits, 40 dB) is beaten by c (fewer bits, more dB); a, b, c each win somewhere
+    assert list(storage_front(df)["format"]) == ["a", "b", "c"]
