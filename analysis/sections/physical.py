@@ -300,8 +300,7 @@ def _validation(ctx, df: pd.DataFrame, scale: float, scale_rule: str, ps: float,
     keys = [label(f, a) for f, a in VALIDATION]
     if not all(k in by.index for k in keys):
         return None, "\n- Validation: a validation design could not be measured (see above)."
-    from analysis.sections.fpga import fpga_rows
-    fp, _ = fpga_rows(ctx, VALIDATION, "ecp5-25k")
+    fp, _ = run_all(lambda f, a: measure_fpga(f, a, "ecp5-25k", ctx.cache_dir), VALIDATION, ctx)
     fpb = {label(r["format"], r["acc"]): r for r in fp}
     paper = {}
     from hwmodel.accum import parse_acc
