@@ -121,10 +121,12 @@ def _shiftquant(df: pd.DataFrame):
     sentence = ""
     if int4 and int8:
         s4, s8 = ours[int4[0]], ours[int8[0]]
+        rel = ("larger savings than" if min(s4, s8) > pct else
+               "smaller savings than" if max(s4, s8) < pct else "savings either side of")
         sentence = (f" Our integer MACs with exact (Kulisch) accumulation save {s8:.1f}% (INT8) "
-                    f"and {s4:.1f}% (INT4) of the FP16 MAC's LUT4-equivalents, "
-                    f"{abs(s4 - pct):.1f} and {abs(s8 - pct):.1f} points from the published "
-                    f"{pct:g}%; the agreement or disagreement says little, for the reasons below.")
+                    f"and {s4:.1f}% (INT4) of the FP16 MAC's LUT4-equivalents, {rel} the "
+                    f"published {pct:g}% ({s8 - pct:+.1f} and {s4 - pct:+.1f} points); the "
+                    f"figures are not like for like, for the reasons below.")
     notes = (
         f"\n- ShiftQuant beside ours, what was compared:{sentence} Compared: the cost of an "
         f"integer datapath against an FP16 one, on an FPGA. Not compared: (1) they built a whole "
