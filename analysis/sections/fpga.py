@@ -28,6 +28,14 @@ def blockdot_present() -> bool:
 
 def build(ctx: ReportContext) -> Section:
     from analysis.sections.physical import designs
+    from hwmodel.errors import ToolNotFound
+    from rtl.fpga import tool_versions
+    try:
+        tool_versions("ecp5")
+    except ToolNotFound as exc:
+        return Section(key="fpga", title="FPGA cost per format",
+                       intro=f"This section needs the FPGA tools, which are not installed here "
+                             f"({exc}); every other section works without them.")
     ds = designs(ctx)
     if FP16_REF not in ds:
         ds = ds + [FP16_REF]       # the baseline of the ShiftQuant comparison, also in quick mode
