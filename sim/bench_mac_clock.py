@@ -74,11 +74,14 @@ def build(cfg, seed: int, n_random: int):
     for name, pairs in directed(cfg):
         a, b = zip(*pairs)
         segs.append((name, np.array(a, np.uint64), np.array(b, np.uint64)))
-    n = cfg.in_fmt.n_codes
+    codes = np.arange(cfg.in_fmt.n_codes, dtype=np.uint64)
+    with np.errstate(invalid="ignore"):
+        finite = codes[np.isfinite(numerics.decode(cfg.in_fmt, codes))]
     pos = 0
     while pos < n_random:
+        # finite operands (NaN/inf are the directed segments' job: one would mask a long segment)
         ln = int(rng.integers(1, 513))
-        segs.append(("random", rng.integers(0, n, ln, dtype=np.uint64), rng.integers(0, n, ln, dtype=np.uint64)))
+        segs.append(("random", rng.choice(finite, ln), rng.choice(finite, ln)))
         pos += ln
     out = []
     for name, a, b in segs:
