@@ -1,0 +1,159 @@
+"""Pipelining a MAC until it meets a target clock: the cheapest (pipeline_stages, loop_stages).
+
+Registers are placed by the generators (no Yosys/ABC retiming): `pipeline_stages` product
+registers after the multiplier (feed-forward; the registers stack after the multiplier, so more
+than one shortens no path) and `loop_stages` registers in the accumulation loop (C-slow,
+rtl/loopacc.py: k interleaved partial sums, a different summation order, hwmodel.interleave).
+Every candidate is synthesised with rtl.synth (cached) and timed by rtl.timing's FO4 estimate on
+the mapped netlist; the area counts every register (the synthesised netlist holds them).
+
+Contract
+    meet_clock(in_fmt, acc, unit="mac", target_fo4=None, target_ns=None, library="paper",
+               max_pipeline=1, max_loop=MAX_LOOP_STAGES, cache_dir=None) -> ClockResult
+        the smallest-area MAC whose longest path is <= target_fo4 among loop_stages 1..max_loop
+        (the first k that meets it; float accumulators use rtl.config.DEFAULT_LOOP_CUTS[k]) and
+        pipeline_stages 0..max_pipeline. Raises UnsupportedConfig (one line) when no depth within
+        the limits meets the target ("a target clock no pipelining can meet"), for a unit other
+        than "mac", for target_ns (ns needs an STA-timed library; not wired here: give FO4), or a
+        bad target.
+    fastest_clock(in_fmt="int8", acc="kulisch", ..., max_pipeline=1, max_loop=4) -> ClockResult
+        the smallest longest path the design reaches within the limits (ties: least area).
+    ClockResult: in_fmt, acc, unit (canonical specs), target_fo4, pipeline_stages, loop_stages,
+        loop_cuts, latency, area, area_unit, register_area (all flip-flop cells of the netlist),
+        pipeline_register_area (register area above the unpipelined design's, p=0 k=1),
+        delay_fo4, logic_depth, config_name, summation ("sequential" | "interleaved:k"),
+        tried [(p, k, delay_fo4, area)], .to_dict().
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, field
+
+from hwmodel.errors import UnsupportedConfig
+
+MAX_PIPELINE = 4
+
+
+@dataclass
+class ClockResult:
+    in_fmt: str
+    acc: str
+    unit: str
+    target_fo4: float | None
+    pipeline_stages: int
+    loop_stages: int
+    loop_cuts: tuple
+    latency: int
+    area: float
+    area_unit: str
+    register_area: float
+    pipeline_register_area: float
+    delay_fo4: float
+    logic_depth: int
+    config_name: str
+    summation: str
+    tried: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _synth(in_fmt, acc, p, k, library, cache_dir):
+    from rtl.config import MacConfig
+    from rtl.synth import synthesize
+    cfg = MacConfig(in_fmt, acc, p, loop_stages=k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        design = cfg.create()
+    return cfg, synthesize(design, library, cache_dir=cache_dir)
+
+
+def _check(unit, target_ns, max_pipeline, max_loop):
+    from rtl.config import MAX_LOOP_STAGES
+    from rtl.unit import parse_unit
+    u = parse_unit(unit)
+    if u.kind != "mac":
+        raise UnsupportedConfig(f"pipelining to a target clock is implemented for a mac unit, not "
+                                f"{u.spec}")
+    if target_ns is not None:
+        raise UnsupportedConfig("a target clock in ns needs static timing from a characterised "
+                                "library, which this search does not use yet: give target_fo4")
+    if not isinstance(max_pipeline, int) or not 0 <= max_pipeline <= MAX_PIPELINE:
+        raise UnsupportedConfig(f"max_pipeline must be an int in 0..{MAX_PIPELINE}, not {max_pipeline!r}")
+    if not isinstance(max_loop, int) or not 1 <= max_loop <= MAX_LOOP_STAGES:
+        raise UnsupportedConfig(f"max_loop must be an int in 1..{MAX_LOOP_STAGES}, not {max_loop!r}")
+    return u
+
+
+def _result(in_fmt, acc, u, target, cfg, r, base_seq, tried) -> ClockResult:
+    return ClockResult(
+        in_fmt=cfg.in_fmt.spec, acc=cfg.acc.spec, unit=u.spec, target_fo4=target,
+        pipeline_stages=cfg.pipeline_stages, loop_stages=cfg.loop_stages, loop_cuts=cfg.cuts,
+        latency=cfg.latency, area=r.area, area_unit=r.area_unit, register_area=r.sequential_area,
+        pipeline_register_area=r.sequential_area - base_seq, delay_fo4=r.delay_fo4,
+        logic_depth=r.logic_depth, config_name=cfg.name,
+        summation="sequential" if cfg.loop_stages == 1 else f"interleaved:{cfg.loop_stages}",
+        tried=tried)
+
+
+def meet_clock(in_fmt, acc, unit="mac", target_fo4=None, target_ns=None, library="paper", *,
+               max_pipeline: int = 1, max_loop: int | None = None, cache_dir=None) -> ClockResult:
+    """The cheapest MAC of (in_fmt, acc) whose FO4 longest path is <= target_fo4 (see the module
+    docstring)."""
+    from rtl.config import MAX_LOOP_STAGES
+    max_loop = MAX_LOOP_STAGES if max_loop is None else max_loop
+    u = _check(unit, target_ns, max_pipeline, max_loop)
+    if target_fo4 is None or isinstance(target_fo4, bool) or not isinstance(target_fo4, (int, float)) \
+            or not target_fo4 > 0:
+        raise UnsupportedConfig(f"target_fo4 must be a number > 0, not {target_fo4!r}")
+    tried = []
+    base_seq = None
+    for k in range(1, max_loop + 1):
+        found = []
+        for p in range(0, max_pipeline + 1):
+            try:
+                cfg, r = _synth(in_fmt, acc, p, k, library, cache_dir)
+            except UnsupportedConfig:
+                if k == 1:
+                    raise
+                break        # e.g. an int accumulator: no loop stages
+            if base_seq is None:
+                base_seq = r.sequential_area     # p = 0, k = 1: the unpipelined design
+            if r.delay_fo4 is None:
+                raise UnsupportedConfig(f"library {library} has no FO4 delays: a target clock in "
+                                        f"FO4 needs a built-in library")
+            tried.append((p, k, round(r.delay_fo4, 2), r.area))
+            if r.delay_fo4 <= target_fo4:
+                found.append((r.area, p, cfg, r))
+        if found:
+            _, _, cfg, r = min(found, key=lambda x: (x[0], x[1]))
+            return _result(in_fmt, acc, u, float(target_fo4), cfg, r, base_seq, tried)
+    best = min(t[2] for t in tried)
+    raise UnsupportedConfig(f"a target clock no pipelining can meet: {target_fo4:.1f} FO4 for "
+                            f"{in_fmt} -> {acc} (best {best:.1f} FO4 with up to {max_pipeline} product "
+                            f"and {max_loop} loop registers)")
+
+
+def fastest_clock(in_fmt="int8", acc="kulisch", unit="mac", library="paper", *,
+                  max_pipeline: int = 1, max_loop: int = 4, cache_dir=None) -> ClockResult:
+    """The shortest FO4 longest path (ties: least area) of the MAC within the limits."""
+    u = _check(unit, None, max_pipeline, max_loop)
+    tried, cands = [], []
+    base_seq = None
+    for k in range(1, max_loop + 1):
+        for p in range(0, max_pipeline + 1):
+            try:
+                cfg, r = _synth(in_fmt, acc, p, k, library, cache_dir)
+            except UnsupportedConfig:
+                if k == 1:
+                    raise
+                break
+            if base_seq is None:
+                base_seq = r.sequential_area
+            if r.delay_fo4 is None:
+                raise UnsupportedConfig(f"library {library} has no FO4 delays")
+            tried.append((p, k, round(r.delay_fo4, 2), r.area))
+            cands.append((round(r.delay_fo4, 6), r.area, cfg, r))
+    _, _, cfg, r = min(cands, key=lambda x: (x[0], x[1]))
+    return _result(in_fmt, acc, u, None, cfg, r, base_seq, tried)
