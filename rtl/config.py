@@ -157,7 +157,7 @@ class MacConfig:
             raise UnsupportedConfig(f"loop stages must be an int in 1..{MAX_LOOP_STAGES}, not {k!r}")
         if k > 1 and kind not in ("kulisch", "float"):
             raise UnsupportedConfig(f"loop stages > 1 (interleaved partial sums) need a kulisch or "
-                                    f"float accumulator, not {acc.spec}")
+                                    f"float accumulator, not {getattr(acc, 'spec', acc)}")
         if self.loop_cuts is not None:
             from rtl.fpadd import CUTS
             cuts = tuple(self.loop_cuts)

@@ -11,8 +11,9 @@ Contract
     meet_clock(in_fmt, acc, unit="mac", target_fo4=None, target_ns=None, library="paper",
                max_pipeline=1, max_loop=MAX_LOOP_STAGES, cache_dir=None) -> ClockResult
         the smallest-area MAC whose longest path is <= target_fo4 among loop_stages 1..max_loop
-        (the first k that meets it; float accumulators use rtl.config.DEFAULT_LOOP_CUTS[k]) and
-        pipeline_stages 0..max_pipeline. Raises UnsupportedConfig (one line) when no depth within
+        (the first k that meets it) and pipeline_stages 0..max_pipeline. Float accumulators: the
+        k - 1 loop-register places are searched greedily (rtl.config.DEFAULT_LOOP_CUTS[k] and
+        each one-cut extension of the best set for k - 1, at max_pipeline product registers). Raises UnsupportedConfig (one line) when no depth within
         the limits meets the target ("a target clock no pipelining can meet"), for a unit other
         than "mac", for target_ns (ns needs an STA-timed library; not wired here: give FO4), or a
         bad target.
@@ -22,7 +23,7 @@ Contract
         loop_cuts, latency, area, area_unit, register_area (all flip-flop cells of the netlist),
         pipeline_register_area (register area above the unpipelined design's, p=0 k=1),
         delay_fo4, logic_depth, config_name, summation ("sequential" | "interleaved:k"),
-        tried [(p, k, delay_fo4, area)], .to_dict().
+        tried [(p, k, cuts, delay_fo4, area)], .to_dict().
 """
 
 from __future__ import annotations
@@ -59,14 +60,29 @@ class ClockResult:
         return asdict(self)
 
 
-def _synth(in_fmt, acc, p, k, library, cache_dir):
+def _synth(in_fmt, acc, p, k, library, cache_dir, cuts=None):
     from rtl.config import MacConfig
     from rtl.synth import synthesize
-    cfg = MacConfig(in_fmt, acc, p, loop_stages=k)
+    cfg = MacConfig(in_fmt, acc, p, loop_stages=k, loop_cuts=cuts)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         design = cfg.create()
     return cfg, synthesize(design, library, cache_dir=cache_dir)
+
+
+def _cut_sets(k: int, prev: tuple | None) -> list:
+    """Float loop cut sets tried for k loop stages: the default set and every extension by one
+    cut of the best set found for k - 1 (a greedy search over rtl.fpadd.CUTS)."""
+    from rtl.config import DEFAULT_LOOP_CUTS
+    from rtl.fpadd import CUTS
+    sets = [DEFAULT_LOOP_CUTS[k]]
+    if prev is not None:
+        for c in CUTS:
+            if c not in prev:
+                ext = tuple(x for x in CUTS if x in prev or x == c)
+                if ext not in sets:
+                    sets.append(ext)
+    return sets
 
 
 def _check(unit, target_ns, max_pipeline, max_loop):
@@ -86,9 +102,18 @@ def _check(unit, target_ns, max_pipeline, max_loop):
     return u
 
 
+def _acc_spec(a) -> str:
+    """The accumulator's canonical spec (AccSpec.spec where it exists, else the CLI spelling)."""
+    if hasattr(a, "spec"):
+        return a.spec
+    if a.kind == "kulisch":
+        return f"kulisch:{a.guard_bits}"
+    return a.fmt.name + (":sat" if a.mode == "saturate" else "")
+
+
 def _result(in_fmt, acc, u, target, cfg, r, base_seq, tried) -> ClockResult:
     return ClockResult(
-        in_fmt=cfg.in_fmt.spec, acc=cfg.acc.spec, unit=u.spec, target_fo4=target,
+        in_fmt=getattr(cfg.in_fmt, "spec", cfg.in_fmt.name), acc=_acc_spec(cfg.acc), unit=u.spec, target_fo4=target,
         pipeline_stages=cfg.pipeline_stages, loop_stages=cfg.loop_stages, loop_cuts=cfg.cuts,
         latency=cfg.latency, area=r.area, area_unit=r.area_unit, register_area=r.sequential_area,
         pipeline_register_area=r.sequential_area - base_seq, delay_fo4=r.delay_fo4,
@@ -107,29 +132,52 @@ def meet_clock(in_fmt, acc, unit="mac", target_fo4=None, target_ns=None, library
     if target_fo4 is None or isinstance(target_fo4, bool) or not isinstance(target_fo4, (int, float)) \
             or not target_fo4 > 0:
         raise UnsupportedConfig(f"target_fo4 must be a number > 0, not {target_fo4!r}")
+    from hwmodel.accum import parse_acc
+    is_float = parse_acc(acc).kind == "float"
     tried = []
     base_seq = None
+    prev_cuts = None
     for k in range(1, max_loop + 1):
         found = []
-        for p in range(0, max_pipeline + 1):
-            try:
-                cfg, r = _synth(in_fmt, acc, p, k, library, cache_dir)
-            except UnsupportedConfig:
-                if k == 1:
-                    raise
-                break        # e.g. an int accumulator: no loop stages
-            if base_seq is None:
-                base_seq = r.sequential_area     # p = 0, k = 1: the unpipelined design
-            if r.delay_fo4 is None:
-                raise UnsupportedConfig(f"library {library} has no FO4 delays: a target clock in "
-                                        f"FO4 needs a built-in library")
-            tried.append((p, k, round(r.delay_fo4, 2), r.area))
-            if r.delay_fo4 <= target_fo4:
-                found.append((r.area, p, cfg, r))
+        # k = 1 and Kulisch: one structure per k. Float, k > 1: the cut places are searched at
+        # the deepest product pipeline, then the meeting sets are tried with fewer product registers
+        sets = _cut_sets(k, prev_cuts) if (is_float and k > 1) else [None]
+        evaluated = []
+        stop = False
+        for cuts in sets:
+            for p in (range(0, max_pipeline + 1) if cuts is None else [max_pipeline]):
+                try:
+                    cfg, r = _synth(in_fmt, acc, p, k, library, cache_dir, cuts)
+                except UnsupportedConfig:
+                    if k == 1:
+                        raise
+                    stop = True      # e.g. an int accumulator: no loop stages
+                    break
+                if base_seq is None:
+                    base_seq = r.sequential_area     # p = 0, k = 1: the unpipelined design
+                if r.delay_fo4 is None:
+                    raise UnsupportedConfig(f"library {library} has no FO4 delays: a target clock "
+                                            f"in FO4 needs a built-in library")
+                tried.append((p, k, cfg.cuts, round(r.delay_fo4, 2), r.area))
+                evaluated.append((r.delay_fo4, r.area, cfg))
+                if r.delay_fo4 <= target_fo4:
+                    found.append((r.area, p, cfg, r))
+            if stop:
+                break
+        if stop:
+            break
+        if is_float and k > 1:
+            prev_cuts = min(evaluated, key=lambda x: (x[0], x[1]))[2].cuts
+            for _, p0, cfg0, _ in list(found):
+                for p in range(0, p0):
+                    cfg, r = _synth(in_fmt, acc, p, k, library, cache_dir, cfg0.cuts)
+                    tried.append((p, k, cfg.cuts, round(r.delay_fo4, 2), r.area))
+                    if r.delay_fo4 <= target_fo4:
+                        found.append((r.area, p, cfg, r))
         if found:
             _, _, cfg, r = min(found, key=lambda x: (x[0], x[1]))
             return _result(in_fmt, acc, u, float(target_fo4), cfg, r, base_seq, tried)
-    best = min(t[2] for t in tried)
+    best = min(t[3] for t in tried)
     raise UnsupportedConfig(f"a target clock no pipelining can meet: {target_fo4:.1f} FO4 for "
                             f"{in_fmt} -> {acc} (best {best:.1f} FO4 with up to {max_pipeline} product "
                             f"and {max_loop} loop registers)")
@@ -153,7 +201,7 @@ def fastest_clock(in_fmt="int8", acc="kulisch", unit="mac", library="paper", *,
                 base_seq = r.sequential_area
             if r.delay_fo4 is None:
                 raise UnsupportedConfig(f"library {library} has no FO4 delays")
-            tried.append((p, k, round(r.delay_fo4, 2), r.area))
+            tried.append((p, k, cfg.cuts, round(r.delay_fo4, 2), r.area))
             cands.append((round(r.delay_fo4, 6), r.area, cfg, r))
     _, _, cfg, r = min(cands, key=lambda x: (x[0], x[1]))
     return _result(in_fmt, acc, u, None, cfg, r, base_seq, tried)
