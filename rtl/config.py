@@ -131,6 +131,9 @@ class MacConfig:
     loop_cuts: float accumulators: the k-1 places (names of rtl.fpadd.CUTS) of the loop registers
         inside the adder; None = DEFAULT_LOOP_CUTS[k]. Kulisch: must be None (the carry chain is
         cut into k equal slices).
+    With k > 1 and pipeline_stages >= 2, one of the product registers moves into the accumulator,
+    after the operand's alignment (Kulisch) or normalisation (float) (loop_pre): still a
+    feed-forward register, so the latency stays pipeline_stages + loop_stages.
     """
 
     in_fmt: Format
@@ -221,6 +224,18 @@ class MacConfig:
                 from rtl.fpadd import CUTS
                 loop += "c" + "".join(str(CUTS.index(c)) for c in self.cuts)
         return f"mac_{self.in_fmt.name}_{self.acc_name}_p{self.pipeline_stages}{loop}{mut}"
+
+    @property
+    def loop_pre(self) -> int:
+        """Loop-pipelined MACs (loop_stages > 1) with 2 or more pipeline stages: 1, the second
+        product register sits after the operand's alignment (Kulisch) or normalisation (float),
+        in front of the loop (rtl/loopacc.py); else 0."""
+        return 1 if self.loop_stages > 1 and self.pipeline_stages >= 2 else 0
+
+    @property
+    def product_registers(self) -> int:
+        """Registers right after the multiplier: pipeline_stages - loop_pre."""
+        return self.pipeline_stages - self.loop_pre
 
     @property
     def cuts(self) -> tuple:

@@ -102,6 +102,8 @@ class FpAddRound(wiring.Component):
     cuts: names of CUTS where a register is placed (default none: combinational). With cuts the
     result shows len(cuts) clock edges after its inputs, every stage holding a different addition
     (the registers have no reset and no enable: a C-slow accumulator loop, rtl/loopacc.py).
+    operand_reg: a register after the operand's normalisation, before the accumulator is read
+    (feed-forward: the product is taken one edge before the accumulator it is added to).
     Ports: acc In(F.bits), product In(rtl.mul.product_signature(shape)) (connect a Multiplier's
     `p` with wiring.connect), result Out(F.bits).
     """
@@ -122,7 +124,7 @@ class FpAddRound(wiring.Component):
 
 
     def __init__(self, acc_fmt: FloatFormat, shape, mutant: str | None = None,
-                 acc_zero: bool = False, cuts: tuple = ()):
+                 acc_zero: bool = False, cuts: tuple = (), operand_reg: bool = False):
         self._MustUse__silence = True   # a rejected config is not an unused design
         self.fmt = check_acc_format(acc_fmt)
         if mutant not in MUTANTS:
@@ -136,6 +138,7 @@ class FpAddRound(wiring.Component):
             self._MustUse__silence = True
             raise UnsupportedConfig(f"FpAddRound cuts must be distinct names of {CUTS}, not {cuts!r}")
         self.cuts = cuts
+        self.operand_reg = bool(operand_reg)
         super().__init__({
             "acc": In(acc_fmt.bits),
             "product": In(product_signature(shape)),   # flipped: members are inputs
@@ -190,6 +193,15 @@ class FpAddRound(wiring.Component):
             m.d.comb += [o_zero.eq(prod.zero | o_allzero), o_sig.eq((prod.sig << o_lz)[:W]),
                          o_T.eq(prod.exp + W - o_lz)]
         o_sign = prod.sign
+        p_nan, p_inf = prod.nan, prod.inf
+        if self.operand_reg:
+            # a feed-forward register: the normalised operand, before the accumulator enters
+            r = []
+            for i, v in enumerate((o_zero, o_sig, o_T, o_sign, p_nan, p_inf)):
+                q = Signal(Value.cast(v).shape(), name=f"operand_{i}", reset_less=True)
+                m.d.sync += q.eq(v)
+                r.append(q)
+            o_zero, o_sig, o_T, o_sign, p_nan, p_inf = r
 
         # -- exponent compare and swap ---------------------------------------------------------
         diff = Signal(signed(X + 1))
@@ -214,7 +226,6 @@ class FpAddRound(wiring.Component):
         d = Signal(d_w)
         m.d.comb += d.eq(Mux(absdiff > max_d, max_d, absdiff[:d_w]))
         # what the special-case selection at the end needs (passes every cut)
-        p_nan, p_inf = prod.nan, prod.inf
         sp = (a_nan, p_nan, a_inf, p_inf, a_sign, o_sign, acc, o_zero, a_zero)
         big_sig, small_sig, big_T, big_sign, d, sp = self._cut(
             m, "swap", big_sig, small_sig, big_T, big_sign, d, sp)

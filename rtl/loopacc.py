@@ -8,6 +8,9 @@ t mod k; a cycle without a product (valid low) adds the identity (float: -0, for
 A + (-0) = A for every A incl. -0; Kulisch: 0). The k partials are combined outside the unit
 (hwmodel.interleave documents the order and the number of roundings).
 
+With pipeline_stages >= 2 one product register moves here (MacConfig.loop_pre): after the
+Kulisch alignment shift or the float operand's normalisation, in front of the loop.
+
 Where the registers go:
   float    FpAddRound(cuts=config.cuts): k - 1 registers at named places inside the add-and-round
            (rtl.fpadd.CUTS), plus the accumulator register.
@@ -70,13 +73,18 @@ class LoopAccumulator(wiring.Component):
         k = cfg.loop_stages
         W = cfg.acc_width
         reg = Signal(W)                                 # the accumulator register, reset +0
+        # loop_pre: the product is aligned/normalised one edge before it meets the accumulator;
+        # the loop's control sees valid and clear that edge later too
+        pre = cfg.loop_pre
+        valid = _delay(m, self.valid, pre, "pre_valid")
+        clear = _delay(m, self.clear, pre, "pre_clear")
         # clear window: the clearing slot and the next k - 1 enter with a +0 partial
         left = Signal(range(k))
-        m.d.sync += left.eq(Mux(self.clear, k - 1, Mux(left != 0, left - 1, 0)))
-        zero_in = self.clear | (left != 0)
+        m.d.sync += left.eq(Mux(clear, k - 1, Mux(left != 0, left - 1, 0)))
+        zero_in = clear | (left != 0)
         # partial index of the entering slot
         cnt = Signal(range(k))
-        part_in = Mux(self.clear, 0, cnt)
+        part_in = Mux(clear, 0, cnt)
         m.d.sync += cnt.eq(Mux(part_in == k - 1, 0, part_in + 1))
         if self.kulisch:
             result, extra = self._kulisch(m, Mux(zero_in, 0, reg.as_signed()))
@@ -84,8 +92,8 @@ class LoopAccumulator(wiring.Component):
             result, extra = self._float(m, Mux(zero_in, 0, reg)), {}
         m.d.sync += reg.eq(result)
         # what travels beside the data to the loop's output (k - 1 internal stages)
-        vd = _delay(m, self.valid, k - 1, "valid")
-        cd = _delay(m, self.clear, k - 1, "clear")
+        vd = _delay(m, valid, k - 1, "valid")
+        cd = _delay(m, clear, k - 1, "clear")
         pd = _delay(m, part_in, k - 1, "part")
         vo = Signal()
         po = Signal(range(k))
@@ -103,12 +111,14 @@ class LoopAccumulator(wiring.Component):
         if cfg.mul.is_int:
             # the integer product as sign-magnitude |v| * 2^0 (as rtl.acc.FloatAlignAdd)
             w = cfg.mul.value_width
-            core = FpAddRound(cfg.acc.fmt, ProductShape.fixed(0, w), mutant=mutant, cuts=cfg.cuts)
+            core = FpAddRound(cfg.acc.fmt, ProductShape.fixed(0, w), mutant=mutant, cuts=cfg.cuts,
+                               operand_reg=bool(cfg.loop_pre))
             v = self.value
             neg = v[w - 1] if cfg.mul.value_signed else Const(0, 1)
             f = {"sign": neg, "exp": 0, "sig": Mux(neg, -v, v), "nan": 0, "inf": 0, "zero": v == 0}
         else:
-            core = FpAddRound(cfg.acc.fmt, cfg.mul.product, mutant=mutant, cuts=cfg.cuts)
+            core = FpAddRound(cfg.acc.fmt, cfg.mul.product, mutant=mutant, cuts=cfg.cuts,
+                              operand_reg=bool(cfg.loop_pre))
             f = {x: getattr(self.p, x) for x in ("sign", "exp", "sig", "nan", "inf", "zero")}
         m.submodules.fpadd = core
         v = self.valid
@@ -144,6 +154,12 @@ class LoopAccumulator(wiring.Component):
             aligned = Signal(signed(K.aligned_width))
             m.d.comb += aligned.eq(Mux(special | ~v, 0, ssig << shift))
             nan, pinf, ninf = v & p.nan, v & p.inf & ~p.sign, v & p.inf & p.sign
+        if cfg.loop_pre:
+            # the feed-forward register after the alignment
+            regs = [Signal.like(x, name=f"pre_{i}", reset_less=True)
+                    for i, x in enumerate((aligned, nan, pinf, ninf))]
+            m.d.sync += [r.eq(x) for r, x in zip(regs, (aligned, nan, pinf, ninf))]
+            aligned, nan, pinf, ninf = regs
         # both operands sign-extended to W + 1 bits (the exact sum and its overflow bit)
         a_x = Signal(W + 1)
         b_x = Signal(W + 1)

@@ -54,7 +54,9 @@ class MpyStage(wiring.Component):
         else:
             cur = {k: getattr(mul.p, k) for k in _FIELDS}
         cur["valid"], cur["clear"] = self.valid_in, self.clear_in
-        for s in range(cfg.pipeline_stages):
+        # a loop-pipelined MAC may move one product register into its accumulator (after the
+        # operand's alignment/normalisation): MacConfig.product_registers
+        for s in range(getattr(cfg, "product_registers", cfg.pipeline_stages)):
             # valid/clear must reset (registers start at X); the product registers need no
             # reset (nothing reads them while valid is low), which saves a mux per bit
             nxt = {k: Signal.like(v, name=f"pipe{s}_{k}", reset_less=k not in ("valid", "clear"))

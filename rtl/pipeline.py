@@ -2,14 +2,16 @@
 
 Registers are placed by the generators (no Yosys/ABC retiming): `pipeline_stages` product
 registers after the multiplier (feed-forward; the registers stack after the multiplier, so more
-than one shortens no path) and `loop_stages` registers in the accumulation loop (C-slow,
+than one shortens no path, except as below) and `loop_stages` registers in the accumulation loop (C-slow,
 rtl/loopacc.py: k interleaved partial sums, a different summation order, hwmodel.interleave).
+With loop_stages > 1, a second product register moves behind the Kulisch alignment / float operand
+normalisation (MacConfig.loop_pre), which shortens the path in front of the loop.
 Every candidate is synthesised with rtl.synth (cached) and timed by rtl.timing's FO4 estimate on
 the mapped netlist; the area counts every register (the synthesised netlist holds them).
 
 Contract
     meet_clock(in_fmt, acc, unit="mac", target_fo4=None, target_ns=None, library="paper",
-               max_pipeline=1, max_loop=MAX_LOOP_STAGES, cache_dir=None) -> ClockResult
+               max_pipeline=2, max_loop=MAX_LOOP_STAGES, cache_dir=None) -> ClockResult
         the smallest-area MAC whose longest path is <= target_fo4 among loop_stages 1..max_loop
         (the first k that meets it) and pipeline_stages 0..max_pipeline. Float accumulators: the
         k - 1 loop-register places are searched greedily (rtl.config.DEFAULT_LOOP_CUTS[k] and
@@ -17,7 +19,7 @@ Contract
         the limits meets the target ("a target clock no pipelining can meet"), for a unit other
         than "mac", for target_ns (ns needs an STA-timed library; not wired here: give FO4), or a
         bad target.
-    fastest_clock(in_fmt="int8", acc="kulisch", ..., max_pipeline=1, max_loop=4) -> ClockResult
+    fastest_clock(in_fmt="int8", acc="kulisch", ..., max_pipeline=2, max_loop=4) -> ClockResult
         the smallest longest path the design reaches within the limits (ties: least area).
     ClockResult: in_fmt, acc, unit (canonical specs), target_fo4, pipeline_stages, loop_stages,
         loop_cuts, latency, area, area_unit, register_area (all flip-flop cells of the netlist),
@@ -123,7 +125,7 @@ def _result(in_fmt, acc, u, target, cfg, r, base_seq, tried) -> ClockResult:
 
 
 def meet_clock(in_fmt, acc, unit="mac", target_fo4=None, target_ns=None, library="paper", *,
-               max_pipeline: int = 1, max_loop: int | None = None, cache_dir=None) -> ClockResult:
+               max_pipeline: int = 2, max_loop: int | None = None, cache_dir=None) -> ClockResult:
     """The cheapest MAC of (in_fmt, acc) whose FO4 longest path is <= target_fo4 (see the module
     docstring)."""
     from rtl.config import MAX_LOOP_STAGES
@@ -184,7 +186,7 @@ def meet_clock(in_fmt, acc, unit="mac", target_fo4=None, target_ns=None, library
 
 
 def fastest_clock(in_fmt="int8", acc="kulisch", unit="mac", library="paper", *,
-                  max_pipeline: int = 1, max_loop: int = 4, cache_dir=None) -> ClockResult:
+                  max_pipeline: int = 2, max_loop: int = 4, cache_dir=None) -> ClockResult:
     """The shortest FO4 longest path (ties: least area) of the MAC within the limits."""
     u = _check(unit, None, max_pipeline, max_loop)
     tried, cands = [], []

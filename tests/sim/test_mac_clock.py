@@ -14,8 +14,12 @@ pytestmark = [pytest.mark.sim, pytest.mark.slow]
 
 CONFIGS = [MacConfig("int8", "kulisch", 1, loop_stages=2),
            MacConfig("float8_e4m3fn", "fp32", 1, loop_stages=2),
-           # every FpAddRound cut at once (k = 8): a register at each place the search may use
-           MacConfig("float8_e4m3fn", "fp16", 0, loop_stages=8)]
+           # every FpAddRound cut at once (k = 8) and the operand register (pipeline_stages 2)
+           MacConfig("float8_e4m3fn", "fp16", 2, loop_stages=8),
+           # Kulisch: three carry-chain slices, the alignment register in front of the loop
+           MacConfig("float8_e4m3fn", "kulisch", 2, loop_stages=3),
+           # an int product into a float loop: sign-magnitude conversion before the operand register
+           MacConfig("int8", "fp32", 2, loop_stages=2)]
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.name)
