@@ -131,9 +131,9 @@ class MacConfig:
     loop_cuts: float accumulators: the k-1 places (names of rtl.fpadd.CUTS) of the loop registers
         inside the adder; None = DEFAULT_LOOP_CUTS[k]. Kulisch: must be None (the carry chain is
         cut into k equal slices).
-    With k > 1 and pipeline_stages >= 2, one of the product registers moves into the accumulator,
-    after the operand's alignment (Kulisch) or normalisation (float) (loop_pre): still a
-    feed-forward register, so the latency stays pipeline_stages + loop_stages.
+    With k > 1 and pipeline_stages >= 2, one or two of the product registers move into the
+    accumulator, in front of its loop (loop_pre): still feed-forward registers, so the latency
+    stays pipeline_stages + loop_stages.
     """
 
     in_fmt: Format
@@ -227,10 +227,11 @@ class MacConfig:
 
     @property
     def loop_pre(self) -> int:
-        """Loop-pipelined MACs (loop_stages > 1) with 2 or more pipeline stages: 1, the second
-        product register sits after the operand's alignment (Kulisch) or normalisation (float),
-        in front of the loop (rtl/loopacc.py); else 0."""
-        return 1 if self.loop_stages > 1 and self.pipeline_stages >= 2 else 0
+        """Product registers moved into a loop-pipelined MAC's accumulator (loop_stages > 1):
+        pipeline_stages 2 -> 1 (after the operand's alignment (Kulisch) or normalisation (float)),
+        3 or 4 -> 2 (another after the sign conversion in front of that); else 0
+        (rtl/loopacc.py). The rest stay right after the multiplier."""
+        return min(self.pipeline_stages - 1, 2) if self.loop_stages > 1 and self.pipeline_stages >= 2 else 0
 
     @property
     def product_registers(self) -> int:

@@ -8,8 +8,10 @@ t mod k; a cycle without a product (valid low) adds the identity (float: -0, for
 A + (-0) = A for every A incl. -0; Kulisch: 0). The k partials are combined outside the unit
 (hwmodel.interleave documents the order and the number of roundings).
 
-With pipeline_stages >= 2 one product register moves here (MacConfig.loop_pre): after the
-Kulisch alignment shift or the float operand's normalisation, in front of the loop.
+With pipeline_stages >= 2 product registers move here (MacConfig.loop_pre, 1 or 2): the first
+after the Kulisch alignment shift or the float operand's normalisation, the second (with 3 or
+more stages) before them, after the sign conversion (Kulisch: signed significand; int product
+into a float loop: sign-magnitude), all in front of the loop.
 
 Where the registers go:
   float    FpAddRound(cuts=config.cuts): k - 1 registers at named places inside the add-and-round
@@ -37,12 +39,19 @@ clear may enter at t+1: the old partials are already in the loop and leave it un
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from rtl.acc import KULISCH_FLAGS, _product_in
 from rtl.shape import ProductShape
+
+
+def _reg(m: Module, values, name: str) -> list:
+    """Each value through one register without reset (a feed-forward pipeline register)."""
+    regs = [Signal.like(Value.cast(x), name=f"{name}_{i}", reset_less=True) for i, x in enumerate(values)]
+    m.d.sync += [r.eq(x) for r, x in zip(regs, values)]
+    return regs
 
 
 def _delay(m: Module, v, n: int, name: str):
@@ -112,19 +121,22 @@ class LoopAccumulator(wiring.Component):
             # the integer product as sign-magnitude |v| * 2^0 (as rtl.acc.FloatAlignAdd)
             w = cfg.mul.value_width
             core = FpAddRound(cfg.acc.fmt, ProductShape.fixed(0, w), mutant=mutant, cuts=cfg.cuts,
-                               operand_reg=bool(cfg.loop_pre))
+                              operand_reg=cfg.loop_pre >= 1)
             v = self.value
             neg = v[w - 1] if cfg.mul.value_signed else Const(0, 1)
             f = {"sign": neg, "exp": 0, "sig": Mux(neg, -v, v), "nan": 0, "inf": 0, "zero": v == 0}
         else:
             core = FpAddRound(cfg.acc.fmt, cfg.mul.product, mutant=mutant, cuts=cfg.cuts,
-                              operand_reg=bool(cfg.loop_pre))
+                              operand_reg=cfg.loop_pre >= 1)
             f = {x: getattr(self.p, x) for x in ("sign", "exp", "sig", "nan", "inf", "zero")}
         m.submodules.fpadd = core
         v = self.valid
         # no product: add -0 (the identity for every accumulator value, -0 included)
         f = {**f, "sign": Mux(v, f["sign"], 1), "zero": ~v | f["zero"], "nan": v & f["nan"],
              "inf": v & f["inf"]}
+        if cfg.loop_pre >= 2:
+            # a feed-forward register after the int product's sign-magnitude conversion
+            f = dict(zip(f, _reg(m, list(f.values()), "conv")))
         m.d.comb += [getattr(core.product, x).eq(val) for x, val in f.items()]
         m.d.comb += core.acc.eq(base)
         return core.result
@@ -139,6 +151,8 @@ class LoopAccumulator(wiring.Component):
         if cfg.mul.is_int:
             aligned = Mux(v, self.value, 0)
             nan = pinf = ninf = Const(0, 1)
+            if cfg.loop_pre >= 2:
+                aligned = _reg(m, [aligned], "conv")[0]     # nothing to convert: a plain register
         else:
             shape: ProductShape = cfg.mul.product
             p = self.p
@@ -150,16 +164,16 @@ class LoopAccumulator(wiring.Component):
                 used = Signal.like(shift)
                 m.d.comb += used.eq(Mux(shift != 0, shift - 1, 0))
                 shift = used
-            special = p.nan | p.inf
-            aligned = Signal(signed(K.aligned_width))
-            m.d.comb += aligned.eq(Mux(special | ~v, 0, ssig << shift))
+            drop = p.nan | p.inf | ~v
             nan, pinf, ninf = v & p.nan, v & p.inf & ~p.sign, v & p.inf & p.sign
+            if cfg.loop_pre >= 2:
+                # a feed-forward register after the signed significand, before the shift
+                ssig, shift, drop, nan, pinf, ninf = _reg(m, [ssig, shift, drop, nan, pinf, ninf], "conv")
+            aligned = Signal(signed(K.aligned_width))
+            m.d.comb += aligned.eq(Mux(drop, 0, ssig << shift))
         if cfg.loop_pre:
             # the feed-forward register after the alignment
-            regs = [Signal.like(x, name=f"pre_{i}", reset_less=True)
-                    for i, x in enumerate((aligned, nan, pinf, ninf))]
-            m.d.sync += [r.eq(x) for r, x in zip(regs, (aligned, nan, pinf, ninf))]
-            aligned, nan, pinf, ninf = regs
+            aligned, nan, pinf, ninf = _reg(m, [aligned, nan, pinf, ninf], "pre")
         # both operands sign-extended to W + 1 bits (the exact sum and its overflow bit)
         a_x = Signal(W + 1)
         b_x = Signal(W + 1)

@@ -16,10 +16,12 @@ CONFIGS = [MacConfig("int8", "kulisch", 1, loop_stages=2),
            MacConfig("float8_e4m3fn", "fp32", 1, loop_stages=2),
            # every FpAddRound cut at once (k = 8) and the operand register (pipeline_stages 2)
            MacConfig("float8_e4m3fn", "fp16", 2, loop_stages=8),
-           # Kulisch: three carry-chain slices, the alignment register in front of the loop
-           MacConfig("float8_e4m3fn", "kulisch", 2, loop_stages=3),
-           # an int product into a float loop: sign-magnitude conversion before the operand register
-           MacConfig("int8", "fp32", 2, loop_stages=2)]
+           # Kulisch: three carry-chain slices; registers after the signed significand and after
+           # the alignment in front of the loop (pipeline_stages 3: loop_pre 2)
+           MacConfig("float8_e4m3fn", "kulisch", 3, loop_stages=3),
+           # an int product into a float loop: registers after the sign-magnitude conversion and
+           # after the operand's normalisation
+           MacConfig("int8", "fp32", 3, loop_stages=2)]
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.name)
