@@ -105,11 +105,13 @@ def test_meet_clock_input_errors():
 
 
 @pytest.mark.synth
+@pytest.mark.slow
 def test_meet_clock_finds_the_first_depth_that_meets(tmp_path):
     from rtl.pipeline import fastest_clock, meet_clock
-    fast = fastest_clock("int8", "kulisch", max_loop=2, cache_dir=tmp_path)
+    fast = fastest_clock("int8", "kulisch", max_pipeline=1, max_loop=2, cache_dir=tmp_path)
     assert fast.delay_fo4 == min(t[3] for t in fast.tried)
-    r = meet_clock("float8_e4m3fn", "fp32", target_fo4=150, max_loop=3, cache_dir=tmp_path)
+    r = meet_clock("float8_e4m3fn", "fp32", target_fo4=150, max_pipeline=1, max_loop=3,
+                   cache_dir=tmp_path)
     assert r.delay_fo4 <= 150 and r.latency == r.pipeline_stages + r.loop_stages
     assert all(t[3] > 150 for t in r.tried if t[1] < r.loop_stages)   # shallower loops fail
     assert r.summation == f"interleaved:{r.loop_stages}" and r.loop_stages > 1
@@ -118,4 +120,5 @@ def test_meet_clock_finds_the_first_depth_that_meets(tmp_path):
     assert base[:2] == (0, 1)
     assert r.pipeline_register_area > 0 and r.register_area > r.pipeline_register_area
     with pytest.raises(UnsupportedConfig, match="no pipelining can meet"):
-        meet_clock("float8_e4m3fn", "fp32", target_fo4=20, max_loop=2, cache_dir=tmp_path)
+        meet_clock("float8_e4m3fn", "fp32", target_fo4=20, max_pipeline=1, max_loop=2,
+                   cache_dir=tmp_path)
