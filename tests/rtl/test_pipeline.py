@@ -109,7 +109,7 @@ def test_meet_clock_input_errors():
 def test_meet_clock_finds_the_first_depth_that_meets(tmp_path):
     from rtl.pipeline import fastest_clock, meet_clock
     fast = fastest_clock("int8", "kulisch", max_pipeline=1, max_loop=2, cache_dir=tmp_path)
-    assert fast.delay_fo4 == min(t[3] for t in fast.tried)
+    assert fast.delay_fo4 == pytest.approx(min(t[3] for t in fast.tried), abs=0.01)
     r = meet_clock("float8_e4m3fn", "fp32", target_fo4=150, max_pipeline=1, max_loop=3,
                    cache_dir=tmp_path)
     assert r.delay_fo4 <= 150 and r.latency == r.pipeline_stages + r.loop_stages
