@@ -1,13 +1,13 @@
 """Pipelining a MAC until it meets a target clock: the cheapest (pipeline_stages, loop_stages).
 
-Registers are placed by the generators (no Yosys/ABC retiming): `pipeline_stages` product
-registers after the multiplier (feed-forward; the registers stack after the multiplier, so more
-than one shortens no path, except as below) and `loop_stages` registers in the accumulation loop (C-slow,
-rtl/loopacc.py: k interleaved partial sums, a different summation order, hwmodel.interleave).
-With loop_stages > 1, a second product register moves behind the Kulisch alignment / float operand
-normalisation (MacConfig.loop_pre), which shortens the path in front of the loop.
-Every candidate is synthesised with rtl.synth (cached) and timed by rtl.timing's FO4 estimate on
-the mapped netlist; the area counts every register (the synthesised netlist holds them).
+Registers are placed by the generators (no Yosys/ABC retiming). `pipeline_stages` product
+registers follow the multiplier (feed-forward; stacked there, a second one shortens no path),
+except that with loop_stages > 1 one or two of them move in front of the accumulation loop, behind
+the Kulisch alignment / float operand normalisation and the sign conversion (MacConfig.loop_pre).
+`loop_stages` registers sit in the accumulation loop (C-slow, rtl/loopacc.py): k interleaved
+partial sums, a different summation order (hwmodel.interleave). Every candidate is synthesised
+with rtl.synth (cached) and timed by rtl.timing's FO4 estimate on the mapped netlist; the area
+counts every register (the synthesised netlist holds them).
 
 Contract
     meet_clock(in_fmt, acc, unit="mac", target_fo4=None, target_ns=None, library="paper",
@@ -15,10 +15,10 @@ Contract
         the smallest-area MAC whose longest path is <= target_fo4 among loop_stages 1..max_loop
         (the first k that meets it) and pipeline_stages 0..max_pipeline. Float accumulators: the
         k - 1 loop-register places are searched greedily (rtl.config.DEFAULT_LOOP_CUTS[k] and
-        each one-cut extension of the best set for k - 1, at max_pipeline product registers). Raises UnsupportedConfig (one line) when no depth within
-        the limits meets the target ("a target clock no pipelining can meet"), for a unit other
-        than "mac", for target_ns (ns needs an STA-timed library; not wired here: give FO4), or a
-        bad target.
+        each one-cut extension of the best set for k - 1, at max_pipeline product registers).
+        Raises UnsupportedConfig (one line) when no depth within the limits meets the target
+        ("a target clock no pipelining can meet ..., best X FO4"), for a unit other than "mac",
+        for target_ns (ns needs an STA-timed library; not wired here: give FO4), or a bad target.
     fastest_clock(in_fmt="int8", acc="kulisch", ..., max_pipeline=2, max_loop=4) -> ClockResult
         the smallest longest path the design reaches within the limits (ties: least area).
     ClockResult: in_fmt, acc, unit (canonical specs), target_fo4, pipeline_stages, loop_stages,
@@ -115,7 +115,8 @@ def _acc_spec(a) -> str:
 
 def _result(in_fmt, acc, u, target, cfg, r, base_seq, tried) -> ClockResult:
     return ClockResult(
-        in_fmt=getattr(cfg.in_fmt, "spec", cfg.in_fmt.name), acc=_acc_spec(cfg.acc), unit=u.spec, target_fo4=target,
+        in_fmt=getattr(cfg.in_fmt, "spec", cfg.in_fmt.name), acc=_acc_spec(cfg.acc), unit=u.spec,
+        target_fo4=target,
         pipeline_stages=cfg.pipeline_stages, loop_stages=cfg.loop_stages, loop_cuts=cfg.cuts,
         latency=cfg.latency, area=r.area, area_unit=r.area_unit, register_area=r.sequential_area,
         pipeline_register_area=r.sequential_area - base_seq, delay_fo4=r.delay_fo4,
