@@ -61,9 +61,16 @@ def directed(cfg) -> list[tuple[str, list]]:
     if "pinf" in c and "ninf" in c:
         segs.append(("+inf, -inf", [(c["pinf"], one), (c["ninf"], one)]))
     if cfg.acc.kind == "kulisch" and cfg.acc.guard_bits <= 12:
-        n = k * ((1 << cfg.acc.guard_bits) + 2)
-        segs.append((f"kulisch overflow of every partial ({n} x max^2)", [(c["max"], c["max"])] * n))
-        segs.append((f"kulisch overflow below ({n} x min*max)", [(c["min"], c["max"])] * n))
+        # enough of the largest (most negative) product that every partial leaves the W-bit range
+        half = 1 << (cfg.kulisch.width - 1)
+        pairs = [(c["max"], c["max"]), (c["min"], c["min"]), (c["min"], c["max"])]
+        P = numerics.mul_exact(cfg.in_fmt, np.array([x for x, _ in pairs], np.uint64), cfg.in_fmt,
+                               np.array([y for _, y in pairs], np.uint64))
+        scale = 2.0 ** -cfg.kulisch.lsb_exp
+        big, neg = pairs[int(np.argmax(P))], pairs[int(np.argmin(P))]
+        for name, pair, p in (("above", big, P.max()), ("below", neg, P.min())):
+            n = k * (int(half / abs(p * scale)) + 2)
+            segs.append((f"kulisch overflow {name} in every partial ({n} products)", [pair] * n))
     return segs
 
 
@@ -150,6 +157,8 @@ async def mac_clock_matches_golden(dut):
         if kul:
             g = interleave.kulisch_interleaved(P, numerics.kulisch_spec(cfg.in_fmt, cfg.in_fmt,
                                                                         cfg.acc.guard_bits), k, cyc)
+            # the directed overflow segments must overflow (else the corner is lost silently)
+            assert g.overflow or "overflow" not in name, f"{name}: golden shows no overflow"
             rv = [_signed(rtl[j], W) for j in range(k)]
             gf = {f: getattr(g, f) for f in FLAGS}
             ok = rv == g.partials and flags[s] == gf

@@ -1,7 +1,8 @@
 """MACs with k > 1 accumulation-loop registers (C-slow, rtl/loopacc.py) against the interleaved
 golden model (hwmodel.interleave), bit for bit, every partial sum and the Kulisch flags, in
 Verilator: directed corners plus 20,000 seeded random products per config, idle cycles inside
-accumulations (sim/bench_mac_clock.py). A deliberately wrong rounding must be caught."""
+accumulations (sim/bench_mac_clock.py). Deliberately wrong RTL (rounding, Kulisch alignment) must
+be caught."""
 
 import re
 
@@ -33,7 +34,11 @@ def test_loop_pipelined_mac_matches_interleaved_golden(config, bench):
     assert m and int(m.group(2)) >= int(n), res.log
 
 
-def test_loop_bench_catches_wrong_rounding(bench):
-    cfg = MacConfig("float8_e4m3fn", "fp32", 1, loop_stages=2, mutant="fpacc_rtz")
+MUTANTS = [MacConfig("float8_e4m3fn", "fp32", 1, loop_stages=2, mutant="fpacc_rtz"),
+           MacConfig("float8_e4m3fn", "kulisch", 1, loop_stages=2, mutant="kulisch_shift")]
+
+
+@pytest.mark.parametrize("cfg", MUTANTS, ids=lambda c: c.name)
+def test_loop_bench_catches_mutants(cfg, bench):
     with pytest.raises(BenchFailed, match=re.escape(cfg.name)):
         bench(cfg, "sim.bench_mac_clock", extra_env={"HWDSE_RANDOM": "2000"})
