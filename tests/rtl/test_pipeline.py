@@ -95,13 +95,17 @@ def test_kulisch_interleaving_is_exact_but_flags_per_partial():
 # -- the target-clock search ----------------------------------------------------------------------
 def test_meet_clock_input_errors():
     from rtl.pipeline import meet_clock
-    with pytest.raises(UnsupportedConfig, match="ns"):
+    with pytest.raises(UnsupportedConfig, match="timer"):
         meet_clock("int8", "kulisch", target_ns=1.0)
+    with pytest.raises(UnsupportedConfig, match="one target"):
+        meet_clock("int8", "kulisch", target_fo4=50, target_ns=1.0)
     with pytest.raises(UnsupportedConfig, match="mac"):
         meet_clock("int8", "kulisch", "dot:4", target_fo4=50)
-    for bad in (None, 0, -3, "50", True):
+    for bad in (0, -3, "50", True):
         with pytest.raises(UnsupportedConfig, match="target_fo4"):
             meet_clock("int8", "kulisch", target_fo4=bad)
+    with pytest.raises(UnsupportedConfig, match="one target"):
+        meet_clock("int8", "kulisch")
 
 
 @pytest.mark.synth
@@ -119,6 +123,11 @@ def test_meet_clock_finds_the_first_depth_that_meets(tmp_path):
     base = r.tried[0]
     assert base[:2] == (0, 1)
     assert r.pipeline_register_area > 0 and r.register_area > r.pipeline_register_area
+    # a timer in ns (here a stand-in: 0.1 ns per FO4) is compared instead of the FO4 estimate
+    rn = meet_clock("float8_e4m3fn", "fp32", target_ns=15.0, timer=lambda s: s.delay_fo4 / 10,
+                    max_pipeline=1, max_loop=3, cache_dir=tmp_path)
+    assert (rn.config_name, rn.target_ns, rn.target_fo4) == (r.config_name, 15.0, None)
+    assert rn.delay_ns == pytest.approx(rn.delay_fo4 / 10)
     with pytest.raises(UnsupportedConfig, match="no pipelining can meet"):
         meet_clock("float8_e4m3fn", "fp32", target_fo4=20, max_pipeline=1, max_loop=2,
                    cache_dir=tmp_path)
