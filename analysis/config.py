@@ -3,7 +3,7 @@
 A config file has up to four parts, each optional:
 
     seed = 0
-    [sweep]      formats, accumulators, units, pipeline_stages, libraries   -> analysis.sweep.SweepSpec
+    [sweep]      formats, accumulators, units, pipeline_stages, libraries   -> analysis.design.SweepSpec
     [isoarea]    budget_ge | budget_mm2, fo4_ps, clock_ghz_max, bandwidth_gb_s -> IsoAreaConfig
     [whatif]     format, acc, compare, compare_acc, library                  -> WhatIfConfig
 
@@ -24,7 +24,7 @@ from typing import Any
 
 from hwmodel.errors import DataError
 
-from analysis.sweep import SweepSpec
+from analysis.design import SweepSpec
 
 # FO4 inverter delay assumed for converting the FO4-weighted critical path of ge.lib (Nangate
 # 45 nm cell ratios) to seconds: the rule of thumb FO4 ~ 360 ps per um of drawn gate length

@@ -29,6 +29,8 @@ import pandas as pd
 
 from hwmodel.errors import DataError, UnsupportedConfig
 
+from analysis.design import unit_macs
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -53,22 +55,25 @@ WORKLOADS = (
 OUT_BYTES = 2  # GEMM outputs and memory-bound operators in 16 bits (bf16/fp16 activations)
 
 
-def _unit_macs(unit: str) -> int:
-    from analysis.sweep import unit_macs
-    return unit_macs(unit)
-
-
-def _bits(fmt: str) -> float:
+def _bits(spec: str) -> float:
+    """Stored bits per element of a format given by its canonical spec (block formats count their
+    share of the scale)."""
     from hwmodel.formats import parse_format
-    f = parse_format(fmt)
+    f = parse_format(spec)
     return float(getattr(f, "bits_per_element", f.bits))
+
+
+def _spec(r) -> str:
+    """The canonical format spec of a sweep row (tables from before in_fmt_spec: the name)."""
+    v = r.get("in_fmt_spec", None)
+    return r["in_fmt"] if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
 
 def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
                   budget_mm2: float | None = None, clock_ghz_max: float | None = None,
                   fo4_ps: float | None = None) -> pd.DataFrame:
     """One row per point with an area and a delay: units that fit, clock, peak
-    ops/s, ops/J, peak power. Columns: in_fmt, acc, unit, pipeline_stages, library, unit_area,
+    ops/s, ops/J, peak power. Columns: in_fmt, in_fmt_spec, acc, unit, pipeline_stages, library, unit_area,
     units, macs_per_cycle, clock_ghz, peak_tops, tops_per_w, power_w.
 
     The critical path is `delay_ns`, or `delay_fo4` x `fo4_ps` (the synthesis flow reports FO4)."""
@@ -103,7 +108,7 @@ def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
     rows = []
     for _, r in ok.iterrows():
         units = int(budget // r[area_col])
-        macs = units * _unit_macs(r["unit"])
+        macs = units * unit_macs(r["unit"])
         clock_hz = 1e9 / float(r["delay_ns"])
         if clock_ghz_max is not None:
             clock_hz = min(clock_hz, clock_ghz_max * 1e9)
@@ -111,7 +116,7 @@ def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
         e = r.get("energy_pj", np.nan)
         e = float(e) if e is not None and not pd.isna(e) else np.nan
         ops_per_j = 2.0 / (e * 1e-12) if e > 0 else np.nan
-        rows.append({"in_fmt": r["in_fmt"], "acc": r["acc"], "unit": r["unit"],
+        rows.append({"in_fmt": r["in_fmt"], "in_fmt_spec": _spec(r), "acc": r["acc"], "unit": r["unit"],
                      "pipeline_stages": int(r["pipeline_stages"]), "library": r["library"],
                      f"unit_{area_col}": float(r[area_col]), "units": units, "macs_per_cycle": macs,
                      "clock_ghz": clock_hz / 1e9, "peak_tops": peak / 1e12,
@@ -172,7 +177,7 @@ def workload_table(table: pd.DataFrame, bandwidth_gb_s: float,
         row = {"in_fmt": r["in_fmt"], "acc": r["acc"], "unit": r["unit"], "peak_tops": r["peak_tops"]}
         for w in workloads:
             row[f"{w.name} time_ms"] = 1e3 * workload_time_s(w, r["peak_tops"] * 1e12, bandwidth_gb_s * 1e9,
-                                                             _bits(r["in_fmt"]) / 8)
+                                                             _bits(_spec(r)) / 8)
         rows.append(row)
     return pd.DataFrame(rows)
 

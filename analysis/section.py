@@ -49,6 +49,7 @@ class ReportContext:
     jobs: int = 2
     scheduler: str | None = None   # Dask scheduler address for sweeps; None runs them locally
     config: object = None          # analysis.config.Config from --config, or None for defaults
+    retry_failed: bool = False     # evaluate the sweep's cached failed design points again
 
     @property
     def figure_dir(self) -> Path:

@@ -20,9 +20,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.config import FO4_SOURCE, Config, IsoAreaConfig, WhatIfConfig
-from analysis.section import Figure, ReportContext, Section, Table
 from hwmodel.errors import FormatError, UnsupportedConfig
+
+from analysis.config import FO4_SOURCE, Config, IsoAreaConfig, WhatIfConfig
+from analysis.design import DesignPoint, acc_spec
+from analysis.engine import check_scheduler, run_sweep
+from analysis.metadata import run_metadata
+from analysis.outcome import one_line
+from analysis.section import Figure, ReportContext, Section, Table
+from analysis.table import save_sweep, select
 
 
 def _safe_dirname(name: str) -> str:
@@ -53,14 +59,17 @@ def _check_budget(iso: IsoAreaConfig) -> None:
 
 def run_whatif(spec: str | None = None, acc: str | None = None, *, config: Config | None = None,
                out: Path | str | None = None, quick: bool = False, jobs: int = 2,
-               scheduler: str | None = None, cache_dir: Path | str = ".cache", seed: int | None = None,
-               progress: bool = True, evaluator=None) -> dict:
+               scheduler: str | None = None, cache_dir: Path | str | None = None, seed: int | None = None,
+               progress: bool = True, evaluator=None, retry_failed: bool = False,
+               preflight: bool = True) -> dict:
     """Run the what-if and write its report. Returns {"paths": {...}, "sweep": DataFrame,
-    "sections": [...], "new_ok": bool}. `evaluator` overrides the chain (tests inject a fake)."""
+    "sections": [...], "new_ok": bool}. `evaluator` overrides the chain (tests inject a fake).
+    cache_dir None: hwmodel.cache.default_cache_dir()."""
+    from hwmodel.cache import default_cache_dir
     from hwmodel.formats import parse_format
 
-    from analysis import isoarea, report
-    from analysis.sweep import ChainEvaluator, SweepSpec, check_scheduler, run_sweep, save_sweep
+    from analysis import checks, report
+    from analysis.stages import ChainEvaluator
 
     config = config or Config()
     wi: WhatIfConfig = config.whatif
@@ -68,31 +77,41 @@ def run_whatif(spec: str | None = None, acc: str | None = None, *, config: Confi
     if not spec:
         raise FormatError("a format must be given: SPEC on the command line or [whatif] format in the "
                           "config, e.g. \"fp(e=3,m=4,bias=7)\"")
-    acc = str(acc or wi.acc).strip().lower()  # the sweep's spelling of accumulator specs
     fmt = parse_format(spec)
+    # The new design: format and accumulator as objects, never re-parsed from a display name.
+    new_point = DesignPoint.make(fmt, acc or wi.acc, library=wi.library)
+    acc = acc_spec(new_point.acc)
     compare = [parse_format(c) for c in wi.compare]
     iso = config.isoarea
     _check_budget(iso)
     if not isinstance(jobs, int) or jobs < 1:
         raise UnsupportedConfig(f"--jobs must be a positive integer, not {jobs!r}")
+    points = [new_point]
+    for c in compare:
+        for a in wi.compare_acc:
+            points.append(DesignPoint.make(c, a, library=wi.library))
+    points = list(dict.fromkeys(points))
+    out = Path(out) if out is not None else Path("reports") / "whatif" / _safe_dirname(fmt.name)
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if preflight:  # every input checked before any stage runs
+        from rtl.unit import unit_config
+        # The new design must be one the RTL can build (e.g. an int32 accumulator needs int inputs).
+        unit_config(new_point.in_fmt, new_point.acc, new_point.unit, new_point.pipeline_stages)
+        checks.output_dir(out, "--out")
+        checks.libraries([wi.library])
+        checks.budget_library(iso, [wi.library])
     if scheduler:
         check_scheduler(scheduler).close()
     seed = config.seed if seed is None else seed
-    from analysis.sweep import DesignPoint
-    points = [DesignPoint.make(fmt.name, acc, library=wi.library)]
-    for c in compare:
-        for a in wi.compare_acc:
-            points.append(DesignPoint.make(c.name, a, library=wi.library))
-    points = list(dict.fromkeys(points))
-    out = Path(out) if out is not None else Path("reports") / "whatif" / _safe_dirname(fmt.name)
-    ctx = ReportContext(outdir=out, cache_dir=Path(cache_dir), seed=seed, quick=quick, jobs=jobs)
+    ctx = ReportContext(outdir=out, cache_dir=cache_dir, seed=seed, quick=quick, jobs=jobs)
     evaluator = evaluator or ChainEvaluator(cache_dir=cache_dir)
     df = run_sweep(points, evaluator, cache_dir=cache_dir, jobs=jobs, scheduler=scheduler, seed=seed,
-                   quick=quick, progress=progress, desc=f"whatif {fmt.name}")
-    save_sweep(df, out, "sweep", report.run_metadata(ctx, whatif_format=fmt.name, acc=acc))
-    new = df[df["in_fmt"] == fmt.name]
+                   quick=quick, progress=progress, desc=f"whatif {fmt.name}", retry_failed=retry_failed)
+    ident = {"whatif_format": fmt.name, "format_spec": str(spec), "canonical_spec": fmt.spec, "acc": acc}
+    save_sweep(df, out, "sweep", run_metadata(ctx, **ident))
+    new = select(df, fmt, new_point.acc)
 
-    sections = [_summary(fmt, acc, df, iso), _format_section(fmt, compare), _quality_section(df),
+    sections = [_summary(fmt, new_point.acc, df, iso), _format_section(fmt, compare), _quality_section(df),
                 _cost_section(df)]
     try:
         sections.append(_isoarea_section(ctx, df, fmt, iso))
@@ -100,16 +119,16 @@ def run_whatif(spec: str | None = None, acc: str | None = None, *, config: Confi
         raise  # an impossible budget is bad input: exit 2 (the sweep above stays cached)
     except Exception as exc:  # noqa: BLE001 - the rest of the page is still worth writing
         sections.append(Section("isoarea", "Iso-area throughput and workload speedup",
-                                failed=report.one_line(exc)))
+                                failed=one_line(exc)))
     paths = report.write_report(ctx, sections, title=f"What if: {fmt.name} ({spec}) with a {acc} accumulator",
-                                stem="whatif", extra_metadata={"whatif_format": fmt.name,
-                                                               "format_spec": str(spec), "acc": acc})
+                                stem="whatif", extra_metadata=ident)
     return {"paths": paths, "sweep": df, "sections": sections,
             "new_ok": bool(len(new)) and bool((new["status"] == "ok").all())}
 
 
-def _get(df: pd.DataFrame, fmt: str, acc: str, col: str):
-    sub = df[(df["in_fmt"] == fmt) & (df["acc"] == acc)]
+def _get(df: pd.DataFrame, fmt, acc, col: str):
+    """The value of `col` for a format and an accumulator (objects or any spelling), or None."""
+    sub = select(df, fmt, acc)
     if sub.empty or col not in sub:
         return None
     v = sub.iloc[0][col]
@@ -125,19 +144,19 @@ def _fmtv(v, unit="", digits=4):
 
 
 def _summary(fmt, acc, df, iso) -> Section:
-    row = df[(df["in_fmt"] == fmt.name)].iloc[0]
-    lines = [f"- **Format:** `{fmt.name}` ({fmt.bits} bits), accumulator `{acc}`; design point status: "
+    row = select(df, fmt, acc).iloc[0]
+    lines = [f"- **Format:** `{fmt.name}` ({fmt.bits} bits), accumulator `{acc_spec(acc)}`; design point status: "
              f"**{row['status']}**" + (f" ({row['reason']})" if row["status"] != "ok" else ""),
-             f"- **SQNR** of N(0,1) data: {_fmtv(_get(df, fmt.name, acc, 'sqnr_db'), ' dB')}; Student-t(3): "
-             f"{_fmtv(_get(df, fmt.name, acc, 'sqnr_t3_db'), ' dB')}",
-             f"- **Area** per MAC: {_fmtv(_get(df, fmt.name, acc, 'area_ge'), ' GE')}; critical path "
-             f"{_fmtv(_get(df, fmt.name, acc, 'delay_fo4'), ' FO4')}; energy "
-             f"{_fmtv(_get(df, fmt.name, acc, 'energy_pj'), ' pJ/MAC')}",
-             f"- **RTL verified** against the golden model: {_fmtv(_get(df, fmt.name, acc, 'verified'))}"]
+             f"- **SQNR** of N(0,1) data: {_fmtv(_get(df, fmt, acc, 'sqnr_db'), ' dB')}; Student-t(3): "
+             f"{_fmtv(_get(df, fmt, acc, 'sqnr_t3_db'), ' dB')}",
+             f"- **Area** per MAC: {_fmtv(_get(df, fmt, acc, 'area_ge'), ' GE')}; critical path "
+             f"{_fmtv(_get(df, fmt, acc, 'delay_fo4'), ' FO4')}; energy "
+             f"{_fmtv(_get(df, fmt, acc, 'energy_pj'), ' pJ/MAC')}",
+             f"- **RTL verified** against the golden model: {_fmtv(_get(df, fmt, acc, 'verified'))}"]
     for c in ("int8", "float8_e4m3fn"):
         for a in ("kulisch", "fp32"):
-            if _get(df, c, a, "area_ge") is not None and _get(df, fmt.name, acc, "area_ge") is not None:
-                ratio = _get(df, fmt.name, acc, "area_ge") / _get(df, c, a, "area_ge")
+            if _get(df, c, a, "area_ge") is not None and _get(df, fmt, acc, "area_ge") is not None:
+                ratio = _get(df, fmt, acc, "area_ge") / _get(df, c, a, "area_ge")
                 lines.append(f"- Area relative to {c} with {a} accumulation: **{ratio:.2f}x**")
     return Section("summary", "Summary", intro="\n".join(lines),
                    notes="Every figure below comes from a run of this tool in this session; sources are "
@@ -182,7 +201,7 @@ def _isoarea_section(ctx, df, fmt, iso: IsoAreaConfig) -> Section:
                                   clock_ghz_max=iso.clock_ghz_max, fo4_ps=iso.fo4_ps)
     work = isoarea.workload_table(table, iso.bandwidth_gb_s)
     tcols = [c for c in work.columns if c.endswith("time_ms")]
-    base = work[(work["in_fmt"] == "int8") & (work["acc"] == "kulisch")]
+    base = work.loc[select(table, "int8", "kulisch").index]  # work has one row per table row
     speed = work[["in_fmt", "acc"]].copy()
     if not base.empty:
         for c in tcols:
@@ -194,7 +213,7 @@ def _isoarea_section(ctx, df, fmt, iso: IsoAreaConfig) -> Section:
     labels = [f"{f}/{a}" for f, a in zip(table["in_fmt"], table["acc"])]
     plots.grouped_bars(ax, labels, {"peak": list(table["peak_tops"])}, f"peak TOPS in {budget}")
     path = plots.savefig(fig, ctx.figure_dir / "whatif_isoarea.png")
-    tables = [Table(f"Designs at equal area ({budget})", table, src),
+    tables = [Table(f"Designs at equal area ({budget})", table.drop(columns=["in_fmt_spec"]), src),
               Table("Predicted time per step (ms)", work, src)]
     if len(speed.columns) > 2:
         tables.append(Table("Workload speedup over INT8 with Kulisch accumulation (the paper's baseline)",

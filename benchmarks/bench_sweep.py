@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
+from pathlib import Path
 
-from analysis.sweep import ChainEvaluator, FakeEvaluator, SweepSpec, run_sweep
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the test double lives under tests/
+
+from analysis.sweep import ChainEvaluator, SweepSpec, run_sweep  # noqa: E402
+from tests.analysis.fakes import FakeEvaluator  # noqa: E402
 
 FORMATS = ["int4", "int8", "float8_e4m3fn", "float8_e5m2", "float8_e3m4", "float6_e2m3fn",
            "float6_e3m2fn", "float4_e2m1fn"]

@@ -23,3 +23,10 @@ class ToolFailed(HwdseError):
 
 class DataError(HwdseError, ValueError):
     """An input file (CSV, TOML, Liberty) that is missing, malformed or in foreign units."""
+
+
+class ResultMismatch(HwdseError):
+    """A design computed a result that disagrees with the golden model (a gate-level netlist, a
+    simulated unit): the design's own failure, kept as its result until --retry-failed."""
+
+    environment = False

@@ -12,6 +12,7 @@ Public API
 
 from __future__ import annotations
 
+from hwmodel import pool
 from rtl.liberty import Library
 from rtl.synth import SynthResult, synth_unit
 
@@ -44,16 +45,7 @@ def synth_many(points, library="paper", *, jobs: int = 2, cache_dir=None,
     cannot be built or synthesised carries its one-line error instead of stopping the rest."""
     args = [(f, a, str(library) if not isinstance(library, Library) else str(library.path),
              None if cache_dir is None else str(cache_dir), pipeline, booth) for f, a in points]
-    if jobs <= 1 or len(args) <= 1:
-        raw = [_synth_point(a) for a in args]
-    else:
-        from concurrent.futures import ProcessPoolExecutor
-        import multiprocessing as mp
-        # fork: works from any caller (spawn would need a __main__ guard in the caller's script);
-        # each worker only runs Yosys in a subprocess
-        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            raw = list(pool.map(_synth_point, args))
+    raw = pool.map_ordered(_synth_point, args, jobs)  # the tool's one pool policy (hwmodel.pool)
     return [(f, a, None if d is None else SynthResult(**d), e) for f, a, d, e in raw]
 
 

@@ -2,8 +2,11 @@
 
 Run through sim.runner.run_bench(ArrayConfig(...), "sim.bench_array"); the config arrives as JSON.
 Each tile C = A (R x K) . B (K x C) is streamed in unskewed (column k of A and row k of B in one
-cycle, `clear` with k = 0), the bench waits `config.latency` edges after the last step (read from
-the config), pulses `drain` and reads the R rows from c_row/c_index/c_valid. Every PE's register
+cycle, `clear` with k = 0) through sim.testbench.Testbench, which pauses the stream at seeded
+random steps (valid low for 1..6 cycles, garbage on a_col/b_row) and after the last one; the bench
+then waits `config.latency` edges after the last step (read from the config), pulses `drain` and
+reads the R rows from c_row/c_index/c_valid. A PE that took garbage or lost its sum during a pause
+shows in the drained result. Every PE's register
 is compared with numerics.gemm(..., codes=True), the golden output-stationary array with the MAC
 unit's semantics (float: one rounding per product; int: wrap/saturate; Kulisch: the raw register).
 Operands as in sim.bench_dot (Gaussian at a random scale per tile, quantised with saturation, or
@@ -17,12 +20,11 @@ import os
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge
 
 from hwmodel import numerics
 from sim.bench_dot import gemm_operands, pack
 from sim.runner import config_from_env
+from sim.testbench import Testbench
 
 MAX_REPORT = 8
 
@@ -48,33 +50,27 @@ async def array_matches_golden(dut):
     rng = np.random.default_rng(seed)
     fmt = cfg.acc.fmt if cfg.acc.kind == "float" else None
 
-    cocotb.start_soon(Clock(dut.clk, 10, "ns").start())
-    dut.rst.value = 1
-    for h in (dut.valid_in, dut.clear, dut.drain):
-        h.value = 0
-    for _ in range(2):
-        await FallingEdge(dut.clk)
-    dut.rst.value = 0
-    await FallingEdge(dut.clk)
+    # no valid_out: the PEs' registers are read by draining them after the tile
+    tb = Testbench(dut, latency=cfg.latency, seed=seed, valid_out=None)
+    await tb.reset(2, hold_low=("drain",))
+    await tb.wait(1)
 
-    msgs, n_bad, checked, n_finite = [], 0, 0, 0
+    msgs, n_bad, checked, n_finite, inside, idle = [], 0, 0, 0, 0, 0
     for t in range(tiles):
         A, B, how = gemm_operands(cfg, rng, R, K, C)
         gold = golden_tile(cfg, A, B)
         if fmt is not None:   # coverage: outputs that are numbers, not NaN/inf
             n_finite += int(np.isfinite(numerics.decode(fmt, gold.astype(np.uint64))).sum())
-        for k in range(K):
-            dut.a_col.value = pack(A[:, k], bits)
-            dut.b_row.value = pack(B[k, :], bits)
-            dut.valid_in.value = 1
-            dut.clear.value = int(k == 0)
-            await FallingEdge(dut.clk)
-        dut.valid_in.value = 0
-        dut.clear.value = 0
-        for _ in range(cfg.latency - 1):   # the loop's last edge sampled step K-1
-            await FallingEdge(dut.clk)
+        # step k: column k of A and row k of B; pauses (valid low, garbage operands) inside the
+        # tile must leave every PE's accumulator as it was, which the drained result shows
+        run = await tb.stream({"a_col": [pack(A[:, k], bits) for k in range(K)],
+                               "b_row": [pack(B[k, :], bits) for k in range(K)],
+                               "clear": [int(k == 0) for k in range(K)]})
+        inside += run.pauses_inside
+        idle += run.idle_cycles
+        # stream() returned `latency` edges after the last step was sampled, after a pause
         dut.drain.value = 1
-        await FallingEdge(dut.clk)
+        await tb.wait(1)
         dut.drain.value = 0
         got = np.zeros((R, C), dtype=object)
         drained = True
@@ -87,7 +83,7 @@ async def array_matches_golden(dut):
             word = int(dut.c_row.value)
             for j in range(C):
                 got[r, j] = (word >> (j * W)) & ((1 << W) - 1)
-            await FallingEdge(dut.clk)
+            await tb.wait(1)
         if not drained:   # the stream protocol broke: the rest would only repeat the failure
             break
         for i in range(R):
@@ -103,8 +99,10 @@ async def array_matches_golden(dut):
                                     f"A row {[hex(int(x)) for x in A[i]]}, B col "
                                     f"{[hex(int(x)) for x in B[:, j]]}: rtl {g:#x}, golden gemm {w:#x}")
     dut._log.info(f"HWDSE {cfg.name}: {tiles} tiles {R}x{K}x{C} (seed {seed}), {checked} outputs "
-                  f"checked ({n_finite if fmt is not None else checked} finite), {n_bad} mismatches")
+                  f"checked ({n_finite if fmt is not None else checked} finite), {n_bad} mismatches; "
+                  f"{inside} pauses inside tiles ({idle} idle cycles)")
     assert checked > 0 or msgs, f"{cfg.name}: nothing checked"
+    assert inside > 0 or msgs, f"{cfg.name}: no pause inside a tile was checked"
     if n_bad > len(msgs):
         msgs.append(f"... {n_bad} mismatching outputs in all")
     assert not msgs, "\n".join(msgs)

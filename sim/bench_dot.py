@@ -3,8 +3,9 @@
 Run through sim.runner.run_bench(DotConfig(...), "sim.bench_dot"); the config arrives as JSON.
 Each GEMM C = A (M x K) . B (K x P) is computed one output at a time: C[i][j] takes K/N cycles, the
 first with `clear`, cycle s feeding lanes l = 0..N-1 with A[i][s*N + l] and B[s*N + l][j]. The
-unit streams (valid every cycle) and the accumulator is compared after every step with the golden
-model of the same semantics:
+unit streams through sim.testbench.Testbench (valid high, with seeded pauses of 1..6 cycles of
+valid low and garbage operands inside and between outputs, during which the accumulator must hold)
+and the accumulator is compared after every step with the golden model of the same semantics:
     float accumulator: numerics.dot_unit_accumulate (exact N-term sum + acc, one rounding a step);
     int accumulator:   numerics.acc_int over the exact group sums (wrap, or saturate per step).
 Operands: most GEMMs are Gaussian values at a random scale (per GEMM) quantised to the input
@@ -20,11 +21,10 @@ import os
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge
 
 from hwmodel import numerics
 from sim.runner import config_from_env
+from sim.testbench import Testbench
 
 MAX_REPORT = 8
 
@@ -91,15 +91,10 @@ async def dot_matches_golden(dut):
     rng = np.random.default_rng(seed)
     F = cfg.acc.fmt
 
-    cocotb.start_soon(Clock(dut.clk, 10, "ns").start())
-    dut.rst.value = 1
-    dut.valid_in.value = 0
-    dut.clear.value = 0
-    for _ in range(2):
-        await FallingEdge(dut.clk)
-    dut.rst.value = 0
+    tb = Testbench(dut, latency=cfg.latency, seed=seed)
+    await tb.reset(2)
 
-    msgs, total_bad, checked = [], 0, 0
+    msgs, total_bad, checked, holds, inside = [], 0, 0, 0, 0
     for g in range(n_gemms):
         A, B, how = gemm_operands(cfg, rng, M, K, P)
         # lanes of output (i, j) at step s: k = s*N + l
@@ -110,22 +105,24 @@ async def dot_matches_golden(dut):
         gold = golden_steps(cfg, prods.reshape(M * P, steps, N)).reshape(M, P, steps)
         words = [(pack(a_lanes[i, s], bits), pack(b_lanes[j, s], bits), int(s == 0))
                  for i in range(M) for j in range(P) for s in range(steps)]
-        got = []
-        dut.valid_in.value = 1
-        for t in range(len(words) + cfg.latency):
-            if t < len(words):
-                dut.a.value, dut.b.value, dut.clear.value = words[t]
-            else:
-                dut.valid_in.value = 0
-                dut.clear.value = 0
-            await FallingEdge(dut.clk)
-            if int(dut.valid_out.value):
-                got.append(int(dut.acc_out.value))
-        got = np.array(got, dtype=np.uint64).reshape(M, P, steps) if len(got) == len(words) else None
-        if got is None:
-            msgs.append(f"{cfg.name} GEMM {g}: {len(words)} steps streamed but valid_out rose "
-                        f"a different number of times (latency {cfg.latency})")
+        a_w, b_w, c_w = zip(*words)
+        run = await tb.stream({"a": a_w, "b": b_w, "clear": c_w}, ["acc_out"])
+        holds += len(run.holds)
+        inside += run.pauses_inside
+        low = [t for t, v in enumerate(run.valid_out) if v != 1]
+        if low:
+            msgs.append(f"{cfg.name} GEMM {g}: valid_out low {cfg.latency} edges after steps "
+                        f"{low[:8]} ({len(low)} in all): latency does not match config.latency")
             break
+        got = np.array(run.values["acc_out"], dtype=np.uint64).reshape(M, P, steps)
+
+        def describe(t, g=g, how=how, A=A, B=B, gold=gold):
+            i, j, s = np.unravel_index(t, (M, P, steps))
+            ks = slice(s * N, s * N + N)
+            return (f"seed {seed} GEMM {g} ({how}) C[{i}][{j}] step {s}: "
+                    f"a={[hex(int(x)) for x in A[i, ks]]} b={[hex(int(x)) for x in B[ks, j]]}, "
+                    f"golden {int(gold[i, j, s]):#x}")
+        msgs += run.hold_failures(cfg.name, describe, limit=max(1, MAX_REPORT - len(msgs)))
         nan = cfg.acc.kind == "float"
         bad = (got != gold) & ~(nan & numerics.is_nan(F, got) & numerics.is_nan(F, gold)) \
             if nan else (got != gold)
@@ -140,8 +137,10 @@ async def dot_matches_golden(dut):
                         f"{int(gold[i, j, s - 1]) if s else 0:#x}; rtl {int(got[i, j, s]):#x}, "
                         f"golden {int(gold[i, j, s]):#x}")
     dut._log.info(f"HWDSE {cfg.name}: {n_gemms} GEMMs {M}x{K}x{P} (seed {seed}), {checked} "
-                  f"accumulator steps of {N} products checked, {total_bad} mismatches")
+                  f"accumulator steps of {N} products checked, {total_bad} mismatches; {holds} "
+                  f"pauses ({inside} inside accumulations) held")
     assert checked > 0, f"{cfg.name}: nothing checked"
+    assert inside > 0 or msgs, f"{cfg.name}: no pause inside an accumulation was checked"
     if total_bad > len(msgs):
         msgs.append(f"... {total_bad} mismatching steps in all")
     assert not msgs, "\n".join(msgs)

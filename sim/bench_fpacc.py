@@ -16,8 +16,11 @@ it happens. Segments:
   * HWDSE_RANDOM (default 100,000) seeded random products (seed HWDSE_SEED, default 12345, logged)
     in segments of 1..64, each segment's exponents clustered around a random centre so that sums
     align, cancel, carry and round instead of one operand swamping the other.
-Results compare as codes, NaN by class (the RTL emits one quiet NaN). A failure message names the
-config, the step, the segment, the product, the previous accumulator, and the RTL and golden codes.
+The stream goes through sim.testbench.Testbench: at seeded random points (inside segments and
+between them) valid drops for 1..6 cycles with garbage on the product port, and the register must
+hold its value throughout. Results compare as codes, NaN by class (the RTL emits one quiet NaN).
+A failure message names the config, the step, the segment, the product, the previous accumulator,
+and the RTL and golden codes.
 """
 
 from __future__ import annotations
@@ -27,11 +30,10 @@ import os
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge
 
 from hwmodel import numerics
 from sim.runner import config_from_env
+from sim.testbench import Testbench
 
 MAX_REPORT = 8
 FIELDS = ("sign", "exp", "sig", "nan", "inf", "zero")
@@ -188,30 +190,22 @@ async def fpacc_matches_golden(dut):
     values = np.array([product_value(r) for r in rows])
     gold = golden_trace(F, values, starts)
 
-    cocotb.start_soon(Clock(dut.clk, 10, "ns").start())
-    handles = [getattr(dut, f"product__{k}") for k in FIELDS]
-    dut.rst.value = 1
-    dut.valid.value = 0
-    dut.clear.value = 0
-    for _ in range(2):
-        await FallingEdge(dut.clk)
-    dut.rst.value = 0
-    await FallingEdge(dut.clk)
-    assert int(dut.acc_out.value) == 0, f"{cfg.name}: acc_out after reset is {dut.acc_out.value}, not +0"
-    dut.valid.value = 1
-    got = np.zeros(len(rows), dtype=np.uint64)
+    tb = Testbench(dut, latency=cfg.latency, seed=seed, valid="valid")
     exp_w = cfg.shape.exp_width
-    hclear, hacc = dut.clear, dut.acc_out
-    for t, row in enumerate(rows):
-        for h, v in zip(handles, row):
-            h.value = v if v >= 0 else v + (1 << exp_w)   # exp is a signed field
-        hclear.value = int(clear[t])
-        await FallingEdge(dut.clk)
-        got[t] = int(hacc.value)
-    dut.valid.value = 0
+    await tb.reset(2)
+    await tb.wait(1)
+    assert int(dut.acc_out.value) == 0, f"{cfg.name}: acc_out after reset is {dut.acc_out.value}, not +0"
+    cols = {f"product__{k}": [r[i] for r in rows] for i, k in enumerate(FIELDS)}
+    cols["product__exp"] = [v if v >= 0 else v + (1 << exp_w) for v in cols["product__exp"]]
+    cols["clear"] = clear
+    run = await tb.stream(cols, ["acc_out"])
+    got = np.array(run.values["acc_out"], dtype=np.uint64)
 
     bad = np.flatnonzero((got != gold) & ~(numerics.is_nan(F, got) & numerics.is_nan(F, gold)))
-    msgs = []
+    # a register that did not hold during a pause is reported first: it explains the mismatches
+    msgs = run.hold_failures(cfg.name, lambda t: f"step {t} ({names[t]}): product "
+                             f"{dict(zip(FIELDS, rows[t]))} = {values[t]!r}, golden acc_float "
+                             f"{int(gold[t]):#x}", limit=MAX_REPORT // 2)
     for t in bad[:MAX_REPORT]:
         prev_rtl = "+0 (clear)" if clear[t] else f"{int(got[t - 1]):#x}"
         prev_gold = "+0 (clear)" if clear[t] else f"{int(gold[t - 1]):#x}"
@@ -223,6 +217,8 @@ async def fpacc_matches_golden(dut):
         msgs.append(f"... {bad.size} mismatching steps in all")
     dut._log.info(f"HWDSE {cfg.name}: {len(rows)} products checked every cycle "
                   f"({len(directed)} directed segments, {skipped} not representable on this port; "
-                  f"{n_random} random, seed {seed}), {bad.size} mismatches")
+                  f"{n_random} random, seed {seed}), {bad.size} mismatches; {len(run.holds)} pauses "
+                  f"({run.pauses_inside} inside accumulations, {run.idle_cycles} idle cycles) held")
     assert len(rows) > 0, f"{cfg.name}: no products checked"
+    assert run.pauses_inside > 0, f"{cfg.name}: no pause inside an accumulation was checked"
     assert not msgs, "\n".join(msgs)

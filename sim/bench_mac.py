@@ -12,8 +12,12 @@ Segments:
   * directed corners: zeros and signed zeros, ±max, subnormals, every NaN/inf code of the format,
     0 x inf, +inf + -inf, rounding ties of the float accumulator (found among the products),
     catastrophic cancellation, Kulisch overflow (2^V + 2 maximal products), int wrap/saturation.
-The seed (HWDSE_SEED, default 12345) is logged. Float results compare as values (NaN by class,
-sign of zero significant); int and Kulisch results as integers, flags one by one.
+The stream goes through sim.testbench.Testbench, which pauses it at seeded random points (valid
+low, garbage operands, inside segments and between them): during every pause the accumulator and
+flags must hold, valid_out must be low, and the held value must equal the golden running sum of
+its segment so far. The seed (HWDSE_SEED, default 12345) is logged. Float results compare as
+values (NaN by class, sign of zero significant); int and Kulisch results as integers, flags one
+by one.
 """
 
 from __future__ import annotations
@@ -22,12 +26,11 @@ import os
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge
 
 from hwmodel import numerics
 from hwmodel.formats import IntFormat
 from sim.runner import config_from_env
+from sim.testbench import Testbench
 
 MAX_REPORT = 8
 FLAGS = ("overflow", "overflow_neg", "nan", "pinf", "ninf")   # rtl.acc.KULISCH_FLAGS
@@ -244,83 +247,72 @@ async def mac_matches_golden(dut):
     A, B, clear, ends, names, n_exh = build_program(cfg, seed, n_random)
     dut._log.info(f"HWDSE {cfg.name}: seed {seed}, {A.size} products in {len(ends)} segments "
                   f"({n_exh} exhaustive pairs, {n_random} random)")
-    lat = cfg.latency
     kul = cfg.acc.kind == "kulisch"
     W = cfg.acc_width
+    outputs = ["acc_out", *(FLAGS if kul else ())]
 
-    cocotb.start_soon(Clock(dut.clk, 10, "ns").start())
-    dut.rst.value = 1
-    dut.valid_in.value = 0
-    dut.clear.value = 0
-    dut.a.value = 0
-    dut.b.value = 0
-    for _ in range(3):
-        await FallingEdge(dut.clk)
-    dut.rst.value = 0
+    tb = Testbench(dut, latency=cfg.latency, seed=seed)
+    await tb.reset(3, hold_low=("a", "b"))
+    run = await tb.stream({"a": A, "b": B, "clear": clear}, outputs, read=ends)
 
-    # read slot t = end + lat: the result of vector `end` shows after lat rising edges
-    read_at = {int(e) + lat: k for k, e in enumerate(ends)}
-    got_acc = np.zeros(len(ends), dtype=object)
-    got_flags = np.zeros((len(ends), len(FLAGS)), dtype=np.uint8)
-    bad_valid = []
-    ha, hb, hv, hc, hacc, hvo = dut.a, dut.b, dut.valid_in, dut.clear, dut.acc_out, dut.valid_out
-    hflags = [getattr(dut, k) for k in FLAGS] if kul else []
-    Al, Bl, Cl = A.tolist(), B.tolist(), clear.tolist()
-    N = A.size
-    last_c = -1
-    hv.value = 1
-    for t in range(N + lat):
-        await FallingEdge(dut.clk)
-        k = read_at.get(t)
-        if k is not None:
-            got_acc[k] = int(hacc.value)
-            if int(hvo.value) != 1:
-                bad_valid.append(k)
-            if kul:
-                got_flags[k] = [int(h.value) for h in hflags]
-        if t < N:
-            ha.value = Al[t]
-            hb.value = Bl[t]
-            if Cl[t] != last_c:
-                hc.value = Cl[t]
-                last_c = Cl[t]
-        elif t == N:
-            hv.value = 0
-    # golden comparison, segment by segment
+    # golden comparison: every segment's end, and every pause's held value (the running sum of
+    # its segment up to the product before the pause)
     with np.errstate(invalid="ignore"):
         P = numerics.mul_exact(cfg.in_fmt, A, cfg.in_fmt, B)
+    N = A.size
     starts = np.concatenate([[0], ends[:-1] + 1])
-    msgs = []
+    seg_of = np.repeat(np.arange(len(ends)), ends - starts + 1)
+    checks = [(k, int(e), "end", [run.values[o][int(e)] for o in outputs]) for k, e in enumerate(ends)]
+    end_set = set(ends.tolist())
+    checks += [(int(seg_of[h.item]), h.item, "pause", [h.samples[o][0] for o in outputs])
+               for h in run.holds if h.item not in end_set]
+    c_starts = np.array([starts[k] for k, _, _, _ in checks], dtype=np.int64)
+    c_ends = np.array([e for _, e, _, _ in checks], dtype=np.int64)
+    golds = golden_all(cfg, P, c_starts, c_ends)
+
+    def describe(i):
+        k = int(seg_of[i])
+        return (f"segment {k} '{names[k]}', product {i - int(starts[k])}: "
+                f"a=0x{int(A[i]):x} b=0x{int(B[i]):x}")
+    # a state that did not hold during a pause is reported first: it explains the mismatches
+    msgs = run.hold_failures(cfg.name, describe, limit=MAX_REPORT // 2)
+    n_golden = 0
     F = cfg.acc.fmt if cfg.acc.kind == "float" else None
-    golds = golden_all(cfg, P, starts, ends)
-    for k, (s, e) in enumerate(zip(starts, ends)):
-        gold = golds[k]
+    for (k, e, why, got), gold in zip(checks, golds):
+        s = int(starts[k])
+        got_acc = got[0]
         if cfg.acc.kind == "float":
-            rv, gv = numerics.decode(F, np.array([got_acc[k], gold], dtype=np.uint64)).tolist()
+            rv, gv = numerics.decode(F, np.array([got_acc, gold], dtype=np.uint64)).tolist()
             # NaN by class; otherwise the same value with the same sign (the codes then agree)
             ok = (np.isnan(rv) and np.isnan(gv)) or (rv == gv and np.signbit(rv) == np.signbit(gv))
-            rtl_desc, gold_desc = f"0x{got_acc[k]:x} = {rv!r}", f"0x{gold:x} = {gv!r}"
+            rtl_desc, gold_desc = f"0x{got_acc:x} = {rv!r}", f"0x{gold:x} = {gv!r}"
         elif kul:
-            rv = _signed(got_acc[k], W)
-            rflags = dict(zip(FLAGS, map(bool, got_flags[k])))
+            rv = _signed(got_acc, W)
+            rflags = dict(zip(FLAGS, map(bool, got[1:])))
             ok = rv == gold[0] and rflags == gold[1]
             rtl_desc, gold_desc = f"{rv} {rflags}", f"{gold[0]} {gold[1]}"
         else:
-            rv = _signed(got_acc[k], W)
+            rv = _signed(got_acc, W)
             ok = rv == gold
             rtl_desc, gold_desc = str(rv), str(gold)
         if not ok:
             pairs = ", ".join(f"(0x{int(a):x},0x{int(b):x})" for a, b in zip(A[s:e + 1][:8], B[s:e + 1][:8]))
             more = f" ... ({e - s + 1} products)" if e - s + 1 > 8 else ""
-            msgs.append(f"{cfg.name}: segment {k} '{names[k]}' operands {pairs}{more}: "
+            where = "" if why == "end" else f" up to product {e - s} (held during a pause)"
+            msgs.append(f"{cfg.name}: segment {k} '{names[k]}'{where} operands {pairs}{more}: "
                         f"RTL {rtl_desc}, golden {gold_desc}")
-            if len(msgs) >= MAX_REPORT:
+            n_golden += 1
+            if n_golden >= MAX_REPORT:
                 msgs.append("... (further mismatches not listed)")
                 break
+    bad_valid = [k for k, e in enumerate(ends) if run.valid_out[int(e)] != 1]
     if bad_valid:
         msgs.append(f"{cfg.name}: valid_out low {cfg.latency} edges after segments {bad_valid[:8]} "
                     f"({len(bad_valid)} in all): latency does not match config.latency")
+
     dut._log.info(f"HWDSE {cfg.name}: checked {len(ends)} segments / {N} products; "
-                  f"{len(msgs)} failure lines")
+                  f"{len(run.holds)} pauses ({run.pauses_inside} inside accumulations, "
+                  f"{run.idle_cycles} idle cycles) held; {len(msgs)} failure lines")
     assert N > 0 and len(ends) > 0, f"{cfg.name}: no vectors checked"
+    assert run.pauses_inside > 0, f"{cfg.name}: no pause inside an accumulation was checked"
     assert not msgs, "\n".join(msgs)

@@ -8,7 +8,8 @@ One call, `run_bench(config, "sim.bench_mul")`, does the whole job:
   3. runs the bench module with the config as JSON in the environment variable HWDSE_SIM_CONFIG
      (benches read it back with `config_from_env()`);
   4. parses the results XML and raises `BenchFailed` (an AssertionError, so pytest shows it as a
-     failure) naming every failed test and its message, or when no test ran at all.
+     failure) naming every failed or skipped test and its message, or when no test ran at all, or
+     when the simulator exited non-zero; a missing, empty or truncated results file is ToolFailed.
 
 Public API
     run_bench(config, bench_module, *, component=None, testcase=None, extra_env=None,
@@ -134,13 +135,20 @@ def _parse_results(path: Path) -> tuple[int, list[tuple[str, str]]]:
     if not path.exists():
         raise ToolFailed(f"the simulation wrote no results file {path}: it crashed before any test "
                          "ran; see the simulator output above")
-    root = ET.parse(path).getroot()
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as exc:   # empty or cut short: the simulation died while writing it
+        raise ToolFailed(f"the simulation's results file {path} is empty or truncated ({exc}): "
+                         "it ended abnormally; see the simulator output above") from None
     n, failures = 0, []
     for case in root.iter("testcase"):
         n += 1
-        for tag in ("failure", "error"):
+        # a skipped test checked nothing: it counts as failed, never as passed
+        for tag in ("failure", "error", "skipped"):
             for el in case.findall(tag):
                 msg = (el.get("message") or "") + ("\n" + el.text if el.text else "")
+                if tag == "skipped":
+                    msg = f"skipped ({msg.strip() or 'no reason'}): a bench that checks nothing fails"
                 failures.append((case.get("name", "?"), msg.strip()))
     return n, failures
 
@@ -225,6 +233,10 @@ def run_bench(config, bench_module: str, *, component=None, testcase=None, extra
     results = build_dir / f"results_{tag}.xml"
     log_path = build_dir / f"run_{tag}.log"
     t1 = time.perf_counter()
+    # cocotb's runner returns normally when tests fail outside pytest and exits (SystemExit) when
+    # they fail under pytest or the simulator exits non-zero: the results file decides, and a
+    # non-zero exit with a results file that records no failure is a failure too.
+    sim_exit = None
     try:
         runner.test(test_module=bench_module, hdl_toplevel=name, hdl_toplevel_lang="verilog",
                     testcase=testcase, build_dir=build_dir, test_dir=build_dir,
@@ -235,8 +247,12 @@ def run_bench(config, bench_module: str, *, component=None, testcase=None, extra
             tail = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
             raise ToolFailed(f"{sim} run of {bench_module} on {name} failed ({exc}); "
                              f"log: {log_path}\n{tail}") from None
+        sim_exit = exc
     run_s = time.perf_counter() - t1
     n, failures = _parse_results(results)
+    if sim_exit is not None and not failures:
+        failures.append(("(simulator)", f"the run ended with {type(sim_exit).__name__}"
+                                        f"({sim_exit}) although its results file records no failure"))
     res = BenchResult(name, sim, n, len(failures), results, build_s, run_s, rebuilt,
                       _log_lines(log_path))
     if n and not failures:   # keep the files of failed runs for the reader; drop the rest

@@ -55,11 +55,12 @@ def run(args) -> int:
     import pandas as pd
 
     from hwmodel.cache import default_cache_dir
-    from sim import energy
+    from sim.energy import mac_energy
+    from sim.horowitz import horowitz_comparison
 
     cache = args.cache_dir or default_cache_dir()
     if args.horowitz:
-        df = energy.horowitz_comparison(args.library, cache, seed=args.seed)
+        df = horowitz_comparison(args.library, cache, seed=args.seed)
         df = df.rename(columns={"area": f"area_{df['area_unit'].iloc[0]}"})
         cols = ["operation", "horowitz_pj", "model_pj", "model_over_horowitz", "calibrated",
                 f"area_{df['area_unit'].iloc[0]}"]
@@ -74,8 +75,8 @@ def run(args) -> int:
     if args.n < 16:
         raise UnsupportedConfig(f"--n must be an integer >= 16, not {args.n!r}")
     dists = _dists(args.dist)
-    rows = [energy.mac_energy(args.format, args.acc, d, n=args.n, library=args.library,
-                              seed=args.seed, cache_dir=cache) for d in dists]
+    rows = [mac_energy(args.format, args.acc, d, n=args.n, library=args.library,
+                       seed=args.seed, cache_dir=cache) for d in dists]
     df = pd.DataFrame(rows)
     area_col = f"area_{rows[0]['area_unit']}"
     df = df.rename(columns={"area": area_col})

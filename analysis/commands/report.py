@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 HELP = "run the main job: every report section into reports/ (Markdown + HTML + metadata)"
 DESCRIPTION = """\
 Run the main job and write the report:
@@ -31,9 +29,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                         help="run sweep points on this Dask distributed scheduler instead of locally")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the config's, else 0)")
-    parser.add_argument("--cache-dir", default=os.environ.get("HWDSE_CACHE_DIR", ".cache"), metavar="DIR",
+    parser.add_argument("--cache-dir", default=None, metavar="DIR",
                         help="content-hash cache shared by synthesis, energy and sweeps "
-                             "(default: $HWDSE_CACHE_DIR, else .cache)")
+                             "(default: $HWDSE_CACHE_DIR, else ~/.cache/hwdse)")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="evaluate cached failed design points again (environment failures always are)")
     parser.add_argument("--config", default=None, metavar="FILE.toml",
                         help="TOML config: [sweep] replaces the default sweep, [isoarea] sets budget, "
                              "FO4 delay and bandwidth (see examples/)")
@@ -58,13 +58,28 @@ def run(args) -> int:
     if args.config:
         from analysis.config import load_config
         config = load_config(args.config)
+    # Every input checked before any section runs.
+    from hwmodel.cache import default_cache_dir
+
+    from analysis import checks
+    from analysis.config import Config
+    from analysis.design import default_spec
+    cfg = config or Config()
+    spec = cfg.sweep or default_spec(args.quick)
+    spec.points()  # formats, accumulators, units of a [sweep] table
+    checks.libraries(spec.libraries)
+    if names is None or "isoarea" in names:
+        checks.budget_library(cfg.isoarea, spec.libraries)
     if args.scheduler:
-        from analysis.sweep import check_scheduler
+        from analysis.engine import check_scheduler
         check_scheduler(args.scheduler).close()
+    cache_dir = args.cache_dir or default_cache_dir()
+    checks.output_dir(cache_dir, "--cache-dir")
+    checks.output_dir(args.out, "--out", files=("report.md", "report.html", "metadata.json"))
     seed = args.seed if args.seed is not None else (config.seed if config is not None else 0)
     sections = report.build_report(args.out, quick=args.quick, jobs=args.jobs, seed=seed,
-                                   cache_dir=args.cache_dir, scheduler=args.scheduler, names=names,
-                                   config=config)
+                                   cache_dir=cache_dir, scheduler=args.scheduler, names=names,
+                                   config=config, retry_failed=args.retry_failed)
     failed = [s for s in sections if s.failed]
     print(f"wrote {args.out}/report.md, {args.out}/report.html, {args.out}/metadata.json "
           f"({len(sections) - len(failed)} sections ok, {len(failed)} failed)")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 HELP = "sweep a design space (formats x accumulators x units x pipeline x library) into a table"
 DESCRIPTION = """\
 Evaluate every design point of a space: numerics quality (golden model), verification (the
@@ -11,18 +9,19 @@ unit's cocotb bench), area and delay (Yosys), energy per MAC (gate-level simulat
 per point, units in the column names, failed points kept with their reason.
 
   hwdse sweep --formats int8,e4m3 --acc kulisch,fp32
+  hwdse sweep --formats "fp(e=3,m=4,bias=7),int8" --acc fp32
   hwdse sweep --config examples/sweep_small.toml --jobs 4
   hwdse sweep --formats int8 --acc fp32 --scheduler tcp://10.0.0.5:8786
 
-Units: mac, dotN (e.g. dot4), arrayRxC. Stages: quality, verify, synth, energy (default all).
-Every point is cached by content hash in --cache-dir; an interrupted sweep resumes where it
-stopped. Writes OUT/sweep.parquet, OUT/sweep.csv, OUT/sweep.metadata.json.
+Lists are split on their top-level commas only, so fp(...) specs can be listed. Two spellings of
+one design (fp32 / float32, e4m3 / float8_e4m3fn) are one point. Units: mac, dot:N (e.g. dot:4),
+array:RxC. Stages: quality, verify, synth, energy (default all). Every point is cached by content
+hash in --cache-dir; an interrupted sweep resumes where it stopped. A point that failed because
+of the environment (a missing or broken tool) is evaluated again on the next run; one that
+failed as a design (verification mismatch, unsupported configuration) only with --retry-failed.
+Writes OUT/sweep.parquet, OUT/sweep.csv, OUT/sweep.metadata.json.
 Exit code: 0 all points ok, 1 some failed (still written), 2 bad input.
 """
-
-
-def _csv(s: str | None) -> list[str] | None:
-    return [x.strip() for x in s.split(",") if x.strip()] if s else None
 
 
 def add_arguments(parser) -> None:
@@ -38,48 +37,64 @@ def add_arguments(parser) -> None:
     parser.add_argument("--jobs", type=int, default=2, metavar="N", help="local worker processes (default 2)")
     parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT", help="Dask scheduler")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: config's, else 0)")
-    parser.add_argument("--cache-dir", default=os.environ.get("HWDSE_CACHE_DIR", ".cache"), metavar="DIR",
-                        help="result cache (default: $HWDSE_CACHE_DIR, else .cache)")
-    parser.add_argument("--retry-failed", action="store_true", help="evaluate cached failed points again")
+    parser.add_argument("--cache-dir", default=None, metavar="DIR",
+                        help="result cache (default: $HWDSE_CACHE_DIR, else ~/.cache/hwdse)")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="evaluate cached failed points again (environment failures always are)")
 
 
 def run(args) -> int:
     import dataclasses
+    from pathlib import Path
 
-    from analysis.config import Config, load_config
-    from analysis.report import run_metadata
-    from analysis.section import ReportContext
-    from analysis.sweep import (STAGES, ChainEvaluator, SweepSpec, check_scheduler, default_spec,
-                                evaluator_id, run_sweep, save_sweep)
+    from hwmodel.cache import default_cache_dir
     from hwmodel.errors import UnsupportedConfig
+
+    from analysis import checks
+    from analysis.config import Config, load_config
+    from analysis.design import default_spec, split_list
+    from analysis.engine import check_scheduler, evaluator_id, run_sweep
+    from analysis.metadata import run_metadata
+    from analysis.section import ReportContext
+    from analysis.stages import STAGES, ChainEvaluator
+    from analysis.table import save_sweep
+
+    def _csv(text, option="--stages"):
+        items = split_list(text)
+        if text is not None and not items:
+            raise UnsupportedConfig(f"{option} must list at least one item, not {text!r}")
+        return items
 
     cfg = load_config(args.config) if args.config else Config()
     spec = cfg.sweep or default_spec(args.quick)
-    if args.formats:
-        spec = dataclasses.replace(spec, formats=_csv(args.formats))
-    if args.acc:
-        spec = dataclasses.replace(spec, accumulators=_csv(args.acc))
-    if args.units:
-        spec = dataclasses.replace(spec, units=_csv(args.units))
-    if args.library:
-        spec = dataclasses.replace(spec, libraries=_csv(args.library))
-    if args.pipeline:
+    if args.formats is not None:
+        spec = dataclasses.replace(spec, formats=_csv(args.formats, "--formats"))
+    if args.acc is not None:
+        spec = dataclasses.replace(spec, accumulators=_csv(args.acc, "--acc"))
+    if args.units is not None:
+        spec = dataclasses.replace(spec, units=_csv(args.units, "--units"))
+    if args.library is not None:
+        spec = dataclasses.replace(spec, libraries=_csv(args.library, "--library"))
+    if args.pipeline is not None:
         try:
-            spec = dataclasses.replace(spec, pipeline_stages=[int(x) for x in _csv(args.pipeline)])
+            spec = dataclasses.replace(spec, pipeline_stages=[int(x) for x in _csv(args.pipeline, "--pipeline")])
         except ValueError:
             raise UnsupportedConfig(f"--pipeline must be comma-separated integers, not {args.pipeline!r}") from None
     if args.jobs < 1:
         raise UnsupportedConfig(f"--jobs must be a positive integer, not {args.jobs!r}")
-    stages = _csv(args.stages) or list(STAGES)
-    evaluator = ChainEvaluator(stages, cache_dir=args.cache_dir)
-    points = spec.points()  # validates every format, unit and depth before any work
+    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+    stages = _csv(args.stages) if args.stages is not None else list(STAGES)
+    evaluator = ChainEvaluator(stages, cache_dir=cache_dir)
+    points = spec.points()  # validates every format, accumulator, unit and depth before any work
+    checks.libraries(spec.libraries)
     if args.scheduler:
         check_scheduler(args.scheduler).close()
+    checks.output_dir(cache_dir, "--cache-dir")
+    checks.output_dir(args.out, "--out", files=("sweep.parquet", "sweep.csv", "sweep.metadata.json"))
     seed = cfg.seed if args.seed is None else args.seed
-    df = run_sweep(points, evaluator, cache_dir=args.cache_dir, jobs=args.jobs, scheduler=args.scheduler,
+    df = run_sweep(points, evaluator, cache_dir=cache_dir, jobs=args.jobs, scheduler=args.scheduler,
                    seed=seed, quick=args.quick, retry_failed=args.retry_failed)
-    from pathlib import Path
-    ctx = ReportContext(outdir=Path(args.out), cache_dir=Path(args.cache_dir), seed=seed, quick=args.quick,
+    ctx = ReportContext(outdir=Path(args.out), cache_dir=cache_dir, seed=seed, quick=args.quick,
                         jobs=args.jobs)
     paths = save_sweep(df, args.out, "sweep", run_metadata(ctx, sweep_spec=dataclasses.asdict(spec),
                                                              evaluator=evaluator_id(evaluator),

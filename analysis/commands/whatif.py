@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 HELP = "what if: run the whole chain for a new format and compare it with INT8 and FP8-E4M3"
 DESCRIPTION = """\
 Run the whole chain for a format the catalogue may lack, and write a one-page report:
@@ -43,8 +41,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                         help="evaluate on this Dask distributed scheduler")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the config's, else 0)")
-    parser.add_argument("--cache-dir", default=os.environ.get("HWDSE_CACHE_DIR", ".cache"), metavar="DIR",
-                        help="result cache (default: $HWDSE_CACHE_DIR, else .cache)")
+    parser.add_argument("--cache-dir", default=None, metavar="DIR",
+                        help="result cache (default: $HWDSE_CACHE_DIR, else ~/.cache/hwdse)")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="evaluate cached failed design points again (environment failures always are)")
 
 
 def run(args) -> int:
@@ -61,8 +61,12 @@ def run(args) -> int:
         cfg.isoarea.budget_mm2, cfg.isoarea.budget_ge = args.budget_mm2, None
     if args.bandwidth_gb_s is not None:
         cfg.isoarea.bandwidth_gb_s = args.bandwidth_gb_s
+    if args.cache_dir:
+        from analysis import checks
+        checks.output_dir(args.cache_dir, "--cache-dir")
     res = run_whatif(args.spec, args.acc, config=cfg, out=args.out, quick=args.quick, jobs=args.jobs,
-                     scheduler=args.scheduler, cache_dir=args.cache_dir, seed=args.seed)
+                     scheduler=args.scheduler, cache_dir=args.cache_dir, seed=args.seed,
+                     retry_failed=args.retry_failed)
     p = res["paths"]
     print(f"wrote {p['md']}, {p['html']}, {p['metadata']}")
     for s in res["sections"]:

@@ -1,30 +1,80 @@
-"""Report section: data-dependent energy per MAC from gate-level simulation, and Horowitz 2014."""
+"""Report section: data-dependent energy per MAC from gate-level simulation, and Horowitz 2014.
+
+The section runs its own table (energy_table over REPORT_CONFIGS, or QUICK_CONFIGS with --quick)
+through sim.energy.mac_energy and sim.horowitz.horowitz_comparison."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 
 from analysis.section import Figure, ReportContext, Section, Table
+from hwmodel.cache import default_cache_dir
 
 OURS = "our gate-level simulation, calibrated once on the 8-bit multiply"
 HOROWITZ = "Horowitz 2014, 45 nm"
 
+# The section's MAC configurations: (input format, accumulator). The FP8-vs-INT8 paper's INT8 / FP8
+# points plus INT4, FP6, FP4 and BF16 inputs, with fixed-point (Kulisch) and float accumulators.
+REPORT_CONFIGS = [("int8", "kulisch"), ("int8", "fp32"), ("int4", "kulisch"),
+                  ("float8_e4m3fn", "kulisch"), ("float8_e4m3fn", "fp16"), ("float8_e4m3fn", "fp32"),
+                  ("float8_e5m2", "fp16"), ("float8_e5m2", "fp32"), ("float6_e2m3fn", "kulisch"),
+                  ("float4_e2m1fn", "kulisch"), ("bf16", "fp32")]
+QUICK_CONFIGS = [("int8", "kulisch")]
+
+
+def _energy_rows(cfg, dists, n, library, seed, cache_dir, n_cal) -> list[dict]:
+    """mac_energy of one (format, acc) over the distributions; a failure becomes a row with
+    `error` set (reported in the table, not swallowed)."""
+    from sim.energy import mac_energy
+
+    rows = []
+    for d in dists:
+        try:
+            rows.append(mac_energy(cfg[0], cfg[1], d, n=n, library=library, seed=seed,
+                                   cache_dir=cache_dir, n_cal=n_cal))
+        except Exception as exc:  # noqa: BLE001 - reported in the table, not swallowed
+            rows.append({"format": cfg[0], "acc": cfg[1], "dist": d,
+                         "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"})
+    return rows
+
+
+def energy_table(configs, dists, n: int = 4096, library: str = "ge", seed: int = 0,
+                 cache_dir: Path | None = None, jobs: int = 2, n_cal: int = 2000) -> pd.DataFrame:
+    """mac_energy for every (format, acc) x distribution: one row per point. Configurations run
+    `jobs` at a time on the tool's one worker pool (hwmodel.pool: a killed report leaves no
+    simulator behind). A configuration that cannot be built or simulated yields rows with `error`
+    set instead of stopping the table."""
+    import functools
+
+    from hwmodel.pool import map_ordered
+    from sim.horowitz import calibration
+
+    cache_dir = cache_dir or default_cache_dir()
+    calibration(library, cache_dir, n_cal, seed)   # once, before the workers need it
+    one = functools.partial(_energy_rows, dists=tuple(dists), n=n, library=library, seed=seed,
+                            cache_dir=cache_dir, n_cal=n_cal)
+    rows = [r for rs in map_ordered(one, list(configs), max(1, jobs)) for r in rs]
+    return pd.DataFrame(rows)
+
 
 def build(ctx: ReportContext) -> Section:
     from hwmodel import energy as em
-    from sim import energy
+    from sim.energy import DOT_LENGTH
+    from sim.horowitz import horowitz_comparison
 
     quick = ctx.quick
     n = 256 if quick else 4096            # MACs per (config, distribution)
     n_cal = 400 if quick else 2000        # random vectors per reference operation
-    configs = energy.QUICK_CONFIGS if quick else energy.REPORT_CONFIGS
+    configs = QUICK_CONFIGS if quick else REPORT_CONFIGS
     dists = ("gaussian", "relu") if quick else em.DISTRIBUTIONS
     library = "ge"
 
-    df = energy.energy_table(configs, dists, n=n, library=library, seed=ctx.seed,
-                             cache_dir=ctx.cache_dir, jobs=ctx.jobs, n_cal=n_cal)
+    df = energy_table(configs, dists, n=n, library=library, seed=ctx.seed,
+                      cache_dir=ctx.cache_dir, jobs=ctx.jobs, n_cal=n_cal)
     ops = ["int8_mul", "int8_add"] if quick else None
-    hz = energy.horowitz_comparison(library, ctx.cache_dir, n=n_cal, seed=ctx.seed, operations=ops)
+    hz = horowitz_comparison(library, ctx.cache_dir, n=n_cal, seed=ctx.seed, operations=ops)
     k = float(hz["k_pj_per_toggle"].iloc[0])
 
     ok = df[df["error"].isna()] if "error" in df else df
@@ -58,7 +108,7 @@ def build(ctx: ReportContext) -> Section:
                 f"cell area in NAND2 gate equivalents; k = {k * 1000:.3f} fJ per GE toggle")
     tables = [
         Table(f"Energy per MAC (pJ) by operand distribution: {n} MACs per point, accumulator "
-              f"cleared every {energy.DOT_LENGTH} products, operands absmax-scaled and quantised "
+              f"cleared every {DOT_LENGTH} products, operands absmax-scaled and quantised "
               f"with RNE", wide, src_ours),
         Table(f"{OURS} beside {HOROWITZ} (8-bit multiply is the calibration point; every other "
               f"row is a prediction, not fitted)", cmp,

@@ -8,12 +8,13 @@ from analysis.section import Figure, ReportContext, Section, Table
 def build(ctx: ReportContext, iso=None) -> Section:
     from analysis import isoarea, plots
     from analysis.config import FO4_SOURCE, IsoAreaConfig
-    from analysis.sweep import report_sweep
+    from analysis.reportsweep import report_sweep
 
     cfg = ctx.config
     iso = iso or (cfg.isoarea if cfg is not None else IsoAreaConfig())
     df = report_sweep(ctx)
-    df = df[df["library"] == "ge"] if "library" in df else df
+    if "library" in df:  # a GE budget compares ge.lib areas; a mm^2 budget a Liberty's um^2 areas
+        df = df[df["library"] == "ge"] if iso.budget_mm2 is None else df[~df["library"].isin(["ge", "paper"])]
     table = isoarea.isoarea_table(df, budget_ge=iso.budget_ge, budget_mm2=iso.budget_mm2,
                                   clock_ghz_max=iso.clock_ghz_max, fo4_ps=iso.fo4_ps)
     table = table.sort_values("peak_tops", ascending=False).reset_index(drop=True)
@@ -33,7 +34,8 @@ def build(ctx: ReportContext, iso=None) -> Section:
              f"{', '.join(str(x) for x in sorted(set(df['pipeline_stages'])))} pipeline register(s): a "
              f"floating-point accumulator's long add-round path sets a slow clock here; deeper pipelines "
              f"(`hwdse sweep --pipeline 1,2,3`) trade registers for clock.")
-    tables = [Table("Designs at equal area: units that fit, clock, peak throughput, efficiency", table, src),
+    tables = [Table("Designs at equal area: units that fit, clock, peak throughput, efficiency",
+                    table.drop(columns=["in_fmt_spec"], errors="ignore"), src),
               Table("Predicted time per forward step (ms) of transformer workloads on each design",
                     work, src + "; roofline model analysis.isoarea with hwmodel.workloads shapes")]
     h100 = isoarea.h100_reference()

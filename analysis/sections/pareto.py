@@ -13,7 +13,7 @@ _LABELS = {"sqnr_db": "SQNR, N(0,1) data (dB)",
 
 def build(ctx: ReportContext) -> Section:
     from analysis import pareto, plots
-    from analysis.sweep import report_sweep
+    from analysis.reportsweep import report_sweep
 
     df = report_sweep(ctx)
     tables, figures, missing = [], [], []

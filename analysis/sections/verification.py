@@ -8,7 +8,7 @@ from analysis.section import ReportContext, Section, Table
 
 
 def build(ctx: ReportContext) -> Section:
-    from analysis.sweep import report_sweep
+    from analysis.reportsweep import report_sweep
 
     df = report_sweep(ctx)
     cols = ["in_fmt", "acc", "unit", "pipeline_stages"]
@@ -27,7 +27,10 @@ def build(ctx: ReportContext) -> Section:
     intro = (f"Every swept design point's RTL (amaranth, exported to Verilog) was simulated with "
              f"Verilator through its cocotb bench and compared bit for bit with the golden model "
              f"(hwmodel.numerics): operands of 8 bits or fewer exhaustively (every pair), plus seeded "
-             f"random pairs and directed corner cases. **{n_pass} passed, {n_bad} failed "
+             f"random pairs and directed corner cases. Every bench drives its unit through one "
+             f"testbench (sim/testbench.py) that pauses the operand stream at seeded random points, "
+             f"inside accumulations too (valid low, random bits on the data inputs): the "
+             f"accumulator must hold its value through every pause. **{n_pass} passed, {n_bad} failed "
              f"(a mismatch or a bench error, see detail), "
              f"{n_none} could not be run** (reason in the table).")
     if ctx.quick:

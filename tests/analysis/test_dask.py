@@ -11,7 +11,8 @@ import pytest
 
 from analysis import sweep
 from analysis.cli import main
-from analysis.sweep import FakeEvaluator, SweepSpec
+from analysis.sweep import SweepSpec
+from tests.analysis.fakes import FakeEvaluator
 from hwmodel.errors import ToolNotFound, UnsupportedConfig
 
 distributed = pytest.importorskip("distributed")

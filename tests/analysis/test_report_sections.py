@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import sweep
+from analysis import reportsweep
 from analysis.section import ReportContext
 from analysis.sections import isoarea as sec_isoarea
 from analysis.sections import pareto as sec_pareto
@@ -35,7 +35,7 @@ def _frame():
 
 @pytest.fixture
 def ctx(tmp_path, monkeypatch):
-    monkeypatch.setattr(sweep, "report_sweep", lambda ctx, spec=None: _frame())
+    monkeypatch.setattr(reportsweep, "report_sweep", lambda ctx, spec=None: _frame())
     # The H100 model fit takes seconds; test_h100_reference covers it.
     from analysis import isoarea
     monkeypatch.setattr(isoarea, "h100_reference", lambda *a, **k: None)

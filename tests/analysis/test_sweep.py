@@ -10,8 +10,18 @@ import pandas as pd
 import pytest
 
 from analysis import sweep
-from analysis.sweep import DesignPoint, FakeEvaluator, SweepSpec
+from analysis.design import acc_spec
+from analysis.sweep import DesignPoint, SweepSpec
+from hwmodel.accum import parse_acc
 from hwmodel.errors import UnsupportedConfig
+from hwmodel.formats import parse_format
+from rtl.unit import parse_unit
+from tests.analysis.fakes import FakeEvaluator
+
+
+def pid(fmt: str, acc: str, unit: str = "mac") -> str:
+    """The point id of a MAC design, the accumulator in its canonical spelling."""
+    return f"{fmt}/{acc_spec(parse_acc(acc))}/{unit}/p1/ge"
 
 SPEC = SweepSpec(formats=["int8", "e4m3", "int4"], accumulators=["kulisch", "fp32"], units=["mac", "dot4"])
 
@@ -23,26 +33,28 @@ def _count(d: Path) -> int:
 def test_points_are_the_product_normalised():
     pts = SPEC.points()
     assert len(pts) == 3 * 2 * 2
-    assert pts[0] == DesignPoint("int8", "kulisch", "mac", 1, "ge")
-    assert {p.in_fmt for p in pts} == {"int8", "float8_e4m3fn", "int4"}
+    assert pts[0] == DesignPoint(parse_format("int8"), parse_acc("kulisch"), parse_unit("mac"), 1, "ge")
+    assert {p.in_fmt.name for p in pts} == {"int8", "float8_e4m3fn", "int4"}
     # Two spellings of one format collapse to one point.
     assert len(SweepSpec(["e4m3", "float8_e4m3fn"], ["fp32"]).points()) == 1
 
 
-@pytest.mark.parametrize("spec,unit", [("MAC", "mac"), ("dot:8", "dot8"), ("array2x4", "array2x4"),
-                                       ("array:3x3", "array3x3")])
-def test_parse_unit(spec, unit):
-    assert sweep.parse_unit(spec) == unit
+@pytest.mark.parametrize("spec,unit", [("MAC", "mac"), ("dot:8", "dot:8"), ("dot8", "dot:8"),
+                                       ("array2x4", "array:2x4"), ("array:3x3", "array:3x3")])
+def test_point_unit_is_a_unit_spec(spec, unit):
+    p = DesignPoint.make("int8", "fp32", spec)
+    assert p.unit.spec == unit and p.point_id.split("/")[2] == unit
+    assert p == DesignPoint.make("int8", "fp32", unit)  # one design, one point
 
 
-@pytest.mark.parametrize("bad", ["dot1", "array0x2", "systolic", ""])
-def test_parse_unit_rejects(bad):
-    with pytest.raises(UnsupportedConfig, match="must be|must have"):
-        sweep.parse_unit(bad)
+@pytest.mark.parametrize("bad", ["mul", "array0x2", "systolic", ""])
+def test_sweep_unit_rejects(bad):
+    with pytest.raises(UnsupportedConfig, match="must be"):
+        sweep.sweep_unit(bad)
 
 
 def test_unit_macs():
-    assert [sweep.unit_macs(u) for u in ("mac", "dot4", "array2x3")] == [1, 4, 6]
+    assert [sweep.unit_macs(u) for u in ("mac", "dot:4", "array:2x3")] == [1, 4, 6]
 
 
 def test_cache_resume_and_failed_points(tmp_path):
@@ -53,10 +65,11 @@ def test_cache_resume_and_failed_points(tmp_path):
     failed = df[df.status == "failed"]
     # Failed points are kept, with their one-line reason, never dropped.
     assert set(failed.in_fmt) == {"int4"} and len(failed) == 4
-    assert (failed.reason == "ToolFailed: fake tool failure for int4").all()
+    assert (failed.reason == "UnsupportedConfig: fake design failure for int4").all()
+    assert (failed.failure_kind == "design").all()
     ok = df[df.status == "ok"]
-    # area from the fake's formula bits^2*10 + len(acc): int8/kulisch -> 647
-    assert ok.set_index("point_id").loc["int8/kulisch/mac/p1/ge", "area_ge"] == 8 * 8 * 10 + 7
+    # area from the fake's formula bits^2*10 + acc term (Kulisch: 100 + 12 guard bits)
+    assert ok.set_index("point_id").loc[pid("int8", "kulisch"), "area_ge"] == 8 * 8 * 10 + 112
     assert not df.cached.any()
     # Second run: everything comes from the cache, nothing is evaluated.
     df2 = sweep.run_sweep(SPEC, ev, cache_dir=tmp_path / "c", progress=False)
@@ -94,6 +107,9 @@ def test_seed_and_quick_are_part_of_the_key(tmp_path):
     assert sweep.point_key(p, ev, 0, False) != sweep.point_key(p, ev, 1, False)
     assert sweep.point_key(p, ev, 0, False) != sweep.point_key(p, ev, 0, True)
     assert sweep.point_key(p, ev, 0, False) == sweep.point_key(DesignPoint.make("int8", "KULISCH"), ev, 0, False)
+    # Equal designs, however spelled, have one key.
+    assert sweep.point_key(DesignPoint.make("e4m3", "fp32"), ev, 0, False) == \
+        sweep.point_key(DesignPoint.make("float8_e4m3fn", "float32"), ev, 0, False)
 
 
 def test_process_pool_equals_serial(tmp_path):
@@ -132,7 +148,7 @@ def test_torn_cache_file_is_recomputed(tmp_path):
     path.write_text('{"status": "ok", "area_')  # a half-written file from some other writer
     df = sweep.run_sweep([p], ev, cache_dir=tmp_path, progress=False)
     assert df.status[0] == "ok" and not df.cached[0]
-    assert json.loads(path.read_text())["area_ge"] == 8 * 8 * 10 + 4
+    assert json.loads(path.read_text())["area_ge"] == 8 * 8 * 10 + 32
 
 
 def test_save_sweep_writes_parquet_csv_metadata(tmp_path):

@@ -5,15 +5,21 @@ from __future__ import annotations
 import pytest
 
 from analysis.cli import main
+from analysis.design import acc_spec
+from hwmodel.accum import parse_acc
 
 
 @pytest.mark.parametrize("argv,msg", [
     (["--formats", "int9x"], "unknown format 'int9x'"),
-    (["--formats", "int8", "--units", "systolic"], "unit must be one of mac, dotN"),
+    (["--formats", "int8", "--units", "systolic"], "unit must be mul, mac, dot:N"),
+    (["--formats", "int8", "--units", "mul"], "a sweep unit must be mac, dot:N"),
     (["--formats", "int8", "--pipeline", "one"], "--pipeline must be comma-separated integers, not 'one'"),
     (["--formats", "int8", "--pipeline", "-1"], "pipeline_stages must be an integer >= 0, not -1"),
     (["--formats", "int8", "--stages", "quality,magic"], "stages must be among quality, verify, synth, energy, not 'magic'"),
     (["--formats", "int8", "--jobs", "0"], "--jobs must be a positive integer, not 0"),
+    (["--formats", ","], "--formats must list at least one item, not ','"),
+    (["--formats", "int8", "--acc", ""], "--acc must list at least one item, not ''"),
+    (["--formats", "fp(e=3,m=4,int8"], "unbalanced '('"),
     (["--formats", "int8", "--scheduler", "8786"], "must be an address like tcp://HOST:PORT"),
 ])
 def test_sweep_bad_input(tmp_path, capsys, argv, msg):
@@ -30,5 +36,20 @@ def test_sweep_quality_only_writes_table(tmp_path, capsys):
     assert rc == 0, capsys.readouterr().err
     import pandas as pd
     df = pd.read_csv(tmp_path / "o" / "sweep.csv")
-    assert list(df.point_id) == ["int8/kulisch/mac/p1/ge", "float8_e5m2/kulisch/mac/p1/ge"]
+    kul = acc_spec(parse_acc("kulisch"))
+    assert list(df.point_id) == [f"int8/{kul}/mac/p1/ge", f"float8_e5m2/{kul}/mac/p1/ge"]
     assert (df.sqnr_db > 20).all() and (df.dot_rel_err == 0).all()  # Kulisch: exact
+
+
+def test_sweep_lists_fp_specs_and_one_point_per_design(tmp_path, capsys):
+    """fp(...) specs split on top-level commas; fp32 and float32 are one accumulator: 2 points."""
+    rc = main(["sweep", "--formats", "fp(e=3,m=4,bias=7),int8", "--acc", "fp32,float32", "--stages", "quality",
+               "--quick", "--jobs", "1", "--out", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c")])
+    assert rc == 0, capsys.readouterr().err
+    import pandas as pd
+
+    from hwmodel.formats import parse_format
+    df = pd.read_csv(tmp_path / "o" / "sweep.csv")
+    assert len(df) == 2
+    assert [parse_format(s) for s in df.in_fmt_spec] == [parse_format("fp(e=3,m=4,bias=7)"), parse_format("int8")]
+    assert df.acc.nunique() == 1 and parse_acc(df.acc[0]) == parse_acc("fp32")

@@ -9,7 +9,8 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from analysis.sweep import DesignPoint, _QUALITY_N, stage_quality
+from analysis.stages import _QUALITY_N
+from analysis.sweep import DesignPoint, stage_quality
 
 
 def _draws(seed, quick):

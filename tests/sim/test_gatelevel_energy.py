@@ -101,6 +101,35 @@ def test_saif_toggles_are_read_per_cell_instance():
 
 
 
+def test_every_reference_unit_elaborates_with_a_b_y_ports():
+    from amaranth.back import rtlil
+
+    from rtl.refunits import REFERENCE_UNITS, reference_unit
+    assert set(REFERENCE_UNITS) == {f"{k}{b}_{op}" for k, b in (("int", 8), ("int", 32),
+                                                                 ("fp", 16), ("fp", 32))
+                                    for op in ("add", "mul")}
+    for op in REFERENCE_UNITS:
+        unit = reference_unit(op)
+        assert set(unit.signature.members) == {"a", "b", "y"}
+        assert f"module \\ref_{op}" in rtlil.convert(unit, name=f"ref_{op}")
+
+
+def test_unknown_reference_operation_is_rejected():
+    from hwmodel.errors import UnsupportedConfig
+    from rtl.refunits import reference_unit
+    with pytest.raises(UnsupportedConfig, match="reference operation must be one of"):
+        reference_unit("int16_div")
+
+
+def test_energy_module_keeps_the_gate_level_names_importable():
+    """Callers (analysis/sweep.py, benchmarks/bench_energy.py) use these through sim.energy."""
+    from sim import energy, horowitz, netlist, toggles
+    assert energy.synthesize is netlist.synthesize and energy.simulate is toggles.simulate
+    assert energy.calibration is horowitz.calibration
+    assert energy.horowitz_comparison is horowitz.horowitz_comparison
+    assert callable(energy.mac_energy) and callable(energy.operand_codes) and energy.DOT_LENGTH > 0
+
+
 @pytest.mark.parametrize("args, msg", [
     (["int8", "--dist", "cauchy"], "distribution must be one of"),
     (["int8", "--n", "3"], "--n must be an integer >= 16"),
@@ -136,7 +165,8 @@ def test_flip_flop_toggles_equal_the_bit_changes_of_the_stream(cache):
     from amaranth.lib import wiring
     from amaranth.lib.wiring import In, Out
 
-    from sim import energy
+    from sim.netlist import synthesize
+    from sim.toggles import simulate
 
     class Reg(wiring.Component):
         d: In(8)
@@ -147,10 +177,10 @@ def test_flip_flop_toggles_equal_the_bit_changes_of_the_stream(cache):
             m.d.sync += self.q.eq(self.d)
             return m
 
-    nl = energy.synthesize(Reg(), "reg8", "ge", cache)
+    nl = synthesize(Reg(), "reg8", "ge", cache)
     rng = np.random.default_rng(5)
     d = rng.integers(0, 256, 300, dtype=np.uint64)
-    res = energy.simulate(nl, {"d": d}, cache)
+    res = simulate(nl, {"d": d}, cache)
     q_seq = np.concatenate([np.zeros(1, np.uint64), d])        # reset value, then each cycle's d after its edge
     expected = int(sum(bin(int(x)).count("1") for x in (q_seq[1:] ^ q_seq[:-1])))
     flops = [c for c in nl.cells if nl.cells[c].ff is not None]
@@ -166,10 +196,10 @@ def test_calibration_on_the_8bit_multiplier_is_physically_plausible(cache):
     """Our 8x8 multiplier is checked against exact products (operation_energy raises on any
     mismatch); the one constant lands where a 45 nm NAND2 toggle does (C ~ 1-3 fF at 0.9 V gives
     0.5 C V^2 ~ 0.4-1.2 fJ), i.e. well inside 0.1-10 fJ per GE toggle."""
-    from sim import energy
-    r = energy.operation_energy("int8_mul", "ge", n=400, cache_dir=cache)
+    from sim.horowitz import calibration, operation_energy
+    r = operation_energy("int8_mul", "ge", n=400, cache_dir=cache)
     assert r["mismatches"] == 0 and r["weighted_toggles_per_op"] > 0
-    cal = energy.calibration("ge", cache, n=400)
+    cal = calibration("ge", cache, n=400)
     assert 1e-4 < cal.k_pj < 1e-2
 
 
@@ -213,18 +243,19 @@ def test_gate_level_mac_computes_the_exact_dot_products(cache):
     latency - 1 cycles earlier."""
     from rtl.config import MacConfig
     from rtl.mac import Mac
-    from sim import energy
+    from sim.energy import operand_codes
+    from sim.netlist import synthesize
+    from sim.toggles import simulate
 
     cfg = MacConfig("int8", "kulisch")
     mac = Mac(cfg)
-    nl = energy.synthesize(mac, cfg.name, "ge", cache)
+    nl = synthesize(mac, cfg.name, "ge", cache)
     rng = np.random.default_rng(3)
     n = 600
-    a = energy.operand_codes(cfg.mul.fmt_a, "gaussian", n, rng)
-    b = energy.operand_codes(cfg.mul.fmt_a, "gaussian", n, rng)
+    a = operand_codes(cfg.mul.fmt_a, "gaussian", n, rng)
+    b = operand_codes(cfg.mul.fmt_a, "gaussian", n, rng)
     clear = (np.arange(n) % 100 == 0).astype(np.uint64)
-    res = energy.simulate(nl, {"a": a, "b": b, "valid_in": np.ones(n, np.uint64), "clear": clear},
-                          cache)
+    res = simulate(nl, {"a": a, "b": b, "valid_in": np.ones(n, np.uint64), "clear": clear}, cache)
     sa, sb = a.astype(np.int64), b.astype(np.int64)
     sa[sa > 127] -= 256
     sb[sb > 127] -= 256
@@ -249,17 +280,18 @@ def test_hierarchical_and_flat_netlists_count_the_same_toggles(cache):
 
     from rtl.config import MacConfig
     from rtl.mac import Mac
-    from sim import energy
+    from sim.netlist import synthesize
+    from sim.toggles import simulate
 
     cfg = MacConfig("int8", "kulisch")
-    nl = energy.synthesize(Mac(cfg), cfg.name, "ge", cache)
+    nl = synthesize(Mac(cfg), cfg.name, "ge", cache)
     assert nl.hier_verilog, "the hierarchical netlist was not produced"
     rng = np.random.default_rng(4)
     n = 300
     stim = {"a": rng.integers(0, 256, n), "b": rng.integers(0, 256, n),
             "valid_in": np.ones(n, np.uint64), "clear": (np.arange(n) % 64 == 0).astype(np.uint64)}
-    hier = energy.simulate(nl, stim, cache)
-    flat = energy.simulate(dataclasses.replace(nl, hier_verilog=""), stim, cache)
+    hier = simulate(nl, stim, cache)
+    flat = simulate(dataclasses.replace(nl, hier_verilog=""), stim, cache)
     assert set(hier.toggles["part"]) >= {"mpy", "alignadd", "normacc"}
     assert set(flat.toggles["part"]) == {"top"}
     assert hier.toggles["instances"].sum() == flat.toggles["instances"].sum()

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.sim
 def test_mac_matches_golden(config, bench):
     res = bench(config, "sim.bench_mac")
     assert res.tests == 1 and res.failed == 0
-    m = re.search(r"checked (\d+) segments / (\d+) products", res.log)
+    m = re.search(r"checked (\d+) segments / (\d+) products; \d+ pauses \((\d+) inside", res.log)
     assert m and int(m.group(2)) >= 100_000, res.log
+    assert int(m.group(3)) > 0, res.log     # accumulations were paused (valid low) and held
 
 
 @pytest.mark.parametrize("config", mutant_configs(), ids=lambda c: c.name)
@@ -60,5 +61,5 @@ def test_kulisch_readout_matches_golden(pair, bench):
     from rtl.config import ReadoutConfig
     res = bench(ReadoutConfig(*pair), "sim.bench_acc")
     assert res.tests == 1 and res.failed == 0
-    m = re.search(r"(\d+) vectors, 0 mismatches", res.log)
-    assert m and int(m.group(1)) >= 100_000, res.log
+    m = re.search(r"(\d+) vectors, 0 mismatches; (\d+) held vectors", res.log)
+    assert m and int(m.group(1)) >= 100_000 and int(m.group(2)) > 0, res.log
