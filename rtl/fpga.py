@@ -117,11 +117,12 @@ def unit_design(in_fmt, acc, unit: str = "mac", pipeline_stages: int = 1) -> tup
     """(top module name, RTLIL text) of a unit. The only place this module builds a component."""
     import warnings
     from amaranth.back import rtlil
-    from rtl.synth import build_unit
+    from rtl.unit import unit_config
     kind, n = parse_unit_arg(unit)
+    config = unit_config(in_fmt, acc, kind if kind != "dot" else f"dot:{n}", pipeline_stages)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        comp = build_unit(in_fmt, acc, kind, n, pipeline_stages)
+        comp = config.create()
     top = getattr(getattr(comp, "config", None), "name", None) or "top"
     text = rtlil.convert(comp, name=top, emit_src=False)
     return top, text
