@@ -58,18 +58,9 @@ def read_data(name: str) -> list[dict]:
 # Measurements (each tool call is cached by content hash)
 # ---------------------------------------------------------------------------------------------
 def measure_fpga(fmt: str, acc: str, device: str, cache_dir) -> dict:
-    """Yosys synth_<family> + nextpnr of one MAC (built through rtl.unit) on `device`."""
-    import warnings
-
-    from amaranth.back import rtlil
-
-    from rtl.fpga import fpga_design
-    from rtl.unit import unit_config
-    cfg = unit_config(fmt, acc, "mac")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        text = rtlil.convert(cfg.create(), name=cfg.name, emit_src=False)
-    r = fpga_design(text, cfg.name, device, cache_dir=cache_dir)
+    """Yosys synth_<family> + nextpnr of one MAC (rtl.fpga.fpga_unit) on `device`."""
+    from rtl.fpga import fpga_unit
+    r = fpga_unit(fmt, acc, "mac", device, cache_dir=cache_dir)
     return {"design": label(fmt, acc), "format": fmt, "acc": acc, "device": r.device,
             "lut4": r.luts, "carry": r.carry, "lut4_equiv": r.luts + 2 * r.carry, "ff": r.ffs,
             "dsp": r.dsp, "bram": r.bram,
