@@ -97,9 +97,20 @@ def gemm_shapes(models=("bert-base", "bert-large", "gpt2", "gpt2-xl", "llama-2-7
 # The random validation shapes: never part of the fitting grid, measured into random.csv.
 RANDOM_SEED = 20261201
 RANDOM_COUNT = 40
+# Random shapes that ARE part of the fitting grid (gemm.csv, label "fitrandomN"): another seed,
+# disjoint from the validation shapes, so that the fit sees shapes off the models' widths too.
+FIT_RANDOM_SEED = 7
+FIT_RANDOM_COUNT = 48
 
 
-def random_gemm_shapes(n: int = RANDOM_COUNT, seed: int = RANDOM_SEED) -> list[tuple[int, int, int, str]]:
+def fit_random_shapes(n: int = FIT_RANDOM_COUNT) -> list[tuple[int, int, int, str]]:
+    """Seeded random shapes of the fitting grid, disjoint from `random_gemm_shapes()`."""
+    avoid = {(m, nn, k) for m, nn, k, _ in random_gemm_shapes()}
+    return random_gemm_shapes(n, FIT_RANDOM_SEED, "fitrandom", avoid)
+
+
+def random_gemm_shapes(n: int = RANDOM_COUNT, seed: int = RANDOM_SEED, prefix: str = "random",
+                       avoid=frozenset()) -> list[tuple[int, int, int, str]]:
     """`n` seeded (M, N, K, label) shapes off the measurement grid, for validating the fitted model.
 
     M is log-uniform in 16..16384 (the first quarter of the shapes in 16..64: skinny decode-like
@@ -118,10 +129,10 @@ def random_gemm_shapes(n: int = RANDOM_COUNT, seed: int = RANDOM_SEED) -> list[t
         m = int(round(math.exp(rng.uniform(math.log(16), math.log(m_hi)))))
         nn, k = (int(round(math.exp(rng.uniform(math.log(256), math.log(16384))) / 16)) * 16
                  for _ in range(2))
-        if (m, nn, k) in grid or (m, nn, k) in seen:
+        if (m, nn, k) in grid or (m, nn, k) in seen or (m, nn, k) in avoid:
             continue
         seen.add((m, nn, k))
-        out.append((m, nn, k, f"random{len(out)}"))
+        out.append((m, nn, k, f"{prefix}{len(out)}"))
     return out
 
 

@@ -13,8 +13,9 @@ DESCRIPTION = """\
 Measure, on the CUDA GPU this machine has, everything `hwdse roofline --gpu DIR` and the report
 need, into one folder DIR:
   copy         device-to-device copy bandwidth (bytes read + written), 64 KiB .. 4 GiB
-  gemm         the fitting grid: square 256..16384 and the linear layers of BERT-base/large,
-               GPT-2 (small, XL) and LLaMA-2-7B at M = 1 .. 8192 tokens, with cuBLAS
+  gemm         the fitting grid: square 256..16384, the linear layers of BERT-base/large,
+               GPT-2 (small, XL) and LLaMA-2-7B at M = 1 .. 8192 tokens, and 48 seeded random
+               shapes (another seed than the validation shapes), with cuBLAS
                bf16/fp16/tf32, cuBLAS int8 (torch._int_mm), our Triton INT8 GEMM, cuBLASLt fp8
                e4m3/e5m2 (torch._scaled_mm), our per-block-scaled INT8 GEMMs (1x128 x 128x128;
                Jetfire's 32x32), and FP8 with 1x128 x 128x128 float32 block scales (DeepSeek-V3
@@ -54,7 +55,7 @@ def add_arguments(p):
 
 def select_shapes(which: str):
     """(M, N, K, label) list for a shape-set name."""
-    from hwmodel.workloads import SQUARE_SIZES, gemm_shapes
+    from hwmodel.workloads import SQUARE_SIZES, fit_random_shapes, gemm_shapes
     if which == "square":
         return gemm_shapes(models=(), squares=SQUARE_SIZES)
     if which == "models":
@@ -63,7 +64,7 @@ def select_shapes(which: str):
         return [(1024, 1024, 1024, "square1024"), (8192, 8192, 8192, "square8192"),
                 (1, 4096, 4096, "llama-2-7b:attn_out"), (16, 2304, 768, "bert-base:qkv"),
                 (2048, 4800, 1600, "gpt2-xl:qkv"), (512, 4096, 11008, "llama-2-7b:mlp_down")]
-    return gemm_shapes()
+    return gemm_shapes() + fit_random_shapes()
 
 
 def parse_list(text: str, allowed, what: str):

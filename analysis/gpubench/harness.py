@@ -737,7 +737,9 @@ def run_all(opts: Options, parts=PARTS, log=print) -> dict:
 
     items = _items(opts, parts)
     raw = {part: read_raw(out / "raw" / f"{part}.csv") for part in PARTS}
-    done = {part: {_key(r) for r in rows} for part, rows in raw.items()}
+    # a row that failed its check or errored is measured again (the failure may have been the
+    # environment's); one that passed is not
+    done = {part: {_key(r) for r in rows if str(r["check"]) == "ok"} for part, rows in raw.items()}
     configs = {}
     for part in ("gemm", "random"):
         for r in raw[part]:
@@ -763,7 +765,7 @@ def run_all(opts: Options, parts=PARTS, log=print) -> dict:
                     configs.setdefault(_key(r)[:4], r["config"])
             _append_raw(out / "raw" / f"{part}.csv", rows)
             raw[part] += rows
-            done[part] |= {_key(r) for r in rows}
+            done[part] |= {_key(r) for r in rows if str(r["check"]) == "ok"}
             measured += len(rows)
             if part in ("gemm", "random"):
                 r = rows[0]

@@ -215,9 +215,14 @@ def _blockscaled_int8_gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
                 a = tl.load(a_ptrs + k * BLOCK_K * stride_ak)
                 b = tl.load(b_ptrs + k * BLOCK_K * stride_bk)
             else:
+                # masked-off codes read as zero: 0.0 for FP8 (an integer `other` does not cast
+                # to float8 in Triton 3.6), 0 for INT8
                 k_left = K - k * BLOCK_K
-                a = tl.load(a_ptrs + k * BLOCK_K * stride_ak, mask=offs_k[None, :] < k_left, other=0)
-                b = tl.load(b_ptrs + k * BLOCK_K * stride_bk, mask=offs_k[:, None] < k_left, other=0)
+                zero = 0.0 if IS_FP8 else 0
+                a = tl.load(a_ptrs + k * BLOCK_K * stride_ak, mask=offs_k[None, :] < k_left,
+                            other=zero)
+                b = tl.load(b_ptrs + k * BLOCK_K * stride_bk, mask=offs_k[:, None] < k_left,
+                            other=zero)
             if IS_FP8:
                 part_f = tl.dot(a, b, out_dtype=tl.float32)
             else:
