@@ -24,6 +24,13 @@ def tops(ms, n):
 # Candidates beyond the tuned set (BM, BN, GROUP_M, warps, stages[, warp-spec, K-split]):
 # 128x128 with 4-5 stages (more loads in flight), 64x256 of 8 warps (two warpgroups of 64x128
 # sharing A), 128x64, and group sizes 4 and 16 (L2 reuse of the scale and operand tiles).
+# Folded conversion (config[8] = 1: the magic number's subtraction moved out of the loop; 2: also
+# the magic bits as the tensor cores' initial accumulator), on the best tiles of --configs new.
+FOLD_CONFIGS = [(64, 128, 8, 4, 3, False, 1, False, 1), (64, 128, 16, 4, 3, False, 1, False, 1),
+                (128, 128, 8, 8, 3, False, 1, False, 1), (128, 128, 16, 8, 3, False, 1, False, 1),
+                (128, 128, 8, 8, 4, False, 1, False, 1), (64, 128, 16, 4, 3, False, 1, False, 2),
+                (128, 128, 16, 8, 3, False, 1, False, 2), (64, 128, 16, 4, 3),
+                (128, 128, 16, 8, 3)]
 NEW_CONFIGS = [(128, 128, 8, 8, 4), (128, 128, 8, 8, 5), (64, 256, 8, 8, 3), (64, 256, 8, 8, 4),
                (128, 64, 8, 4, 4), (64, 128, 16, 4, 3), (64, 128, 4, 4, 3), (64, 128, 8, 4, 5),
                (128, 128, 16, 8, 3)]
@@ -51,7 +58,7 @@ def main(sizes=(4096, 8192, 16384), layouts=("row", "col"), configs="tuned"):
         sa_col = sa.t().contiguous().t()      # same values, MN-major storage
         variants = {"row": ("row-major scales", sa), "col": ("col-major scales", sa_col)}
         for name, s in (variants[v] for v in layouts):
-            cands = (NEW_CONFIGS if configs == "new" else
+            cands = (NEW_CONFIGS if configs == "new" else FOLD_CONFIGS if configs == "fold" else
                      kk.BLOCKSCALED_CONFIGS["large"] + kk.BLOCKSCALED_EXTRA + kk.PIPELINED_CONFIGS)
             for cfg in cands:
                 c = torch.full((n, n), float("nan"), dtype=torch.bfloat16, device="cuda")
@@ -76,6 +83,6 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--sizes", default="4096,8192,16384")
     p.add_argument("--layouts", default="row,col")
-    p.add_argument("--configs", default="tuned", choices=("tuned", "new"))
+    p.add_argument("--configs", default="tuned", choices=("tuned", "new", "fold"))
     a = p.parse_args()
     main(tuple(int(x) for x in a.sizes.split(",")), tuple(a.layouts.split(",")), a.configs)

@@ -48,6 +48,9 @@ def add_arguments(p):
     p.add_argument("--passes", type=int, default=3, help="independent passes per row (default 3)")
     p.add_argument("--time-limit", type=float, default=None, metavar="S",
                    help="start no new row after S seconds (rerun to continue)")
+    p.add_argument("--redo", default="", metavar="KERNELS",
+                   help="comma list of GEMM kernels whose rows already in --out are measured "
+                        "again (after a change to the kernel)")
     p.add_argument("--quick", action="store_true", help="shorter timing, fewer copy/quant sizes")
     p.add_argument("--no-tune", action="store_true", help="first Triton config only, no tuning")
     p.add_argument("--seed", type=int, default=0)
@@ -88,6 +91,7 @@ def run(args) -> int:
     n_random = args.random if args.random is not None else (4 if args.shapes == "smoke" else 40)
     if n_random < 0:
         raise UnsupportedConfig(f"--random must be >= 0, not {n_random}")
+    redo = parse_list(args.redo, harness.GEMM_KERNELS, "--redo") if args.redo else []
     _check_out(args.out)
     # the exact command line, recorded in metadata.json: after `gpu-bench` when run through the
     # hwdse CLI, or all arguments when run as `python3 -m analysis.commands.gpu_bench`
@@ -103,7 +107,7 @@ def run(args) -> int:
                            tune=not args.no_tune,
                            random_shapes=random_gemm_shapes(n_random) if n_random else [],
                            random_kernels=[k for k in harness.RANDOM_KERNELS if k in kernels],
-                           passes=args.passes,
+                           passes=args.passes, redo=redo,
                            time_limit_s=args.time_limit if args.time_limit else float("inf"))
     res = harness.run_all(opts, parts=parts, log=lambda s: print(s, flush=True))
     for line in harness.summary_lines(res["results"]):

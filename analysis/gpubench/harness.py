@@ -78,6 +78,7 @@ class Options:
     random_kernels: list = field(default_factory=list)
     passes: int = DEFAULT_PASSES
     time_limit_s: float = float("inf")   # start no new row after this many seconds
+    redo: list = field(default_factory=list)   # kernels whose rows in out_dir are measured again
 
 
 def _cpu_dry_run() -> bool:
@@ -317,7 +318,8 @@ def gemm_case(b: Bench, kernel: str, M: int, N: int, K: int, config: str = "") -
             sets.append((qa, qw, torch.empty((M, N), dtype=torch.bfloat16, device=b.dev), sa, sw))
         run = lambda s, c: (lambda: kk.blockscaled_int8_gemm(  # noqa: E731
             s[0], s[3], s[1], s[4], qa_m, qb_n, qk, c=s[2], config=c))
-        cfg_t = _parse_config(config) or _tune(b, run, sets, kk.BLOCKSCALED_CONFIGS[kk.m_class(M)])
+        cfg_t = _parse_config(config) or _tune(b, run, sets, kk.effective_configs(
+            kk.BLOCKSCALED_CONFIGS[kk.m_class(M)], qb_n, False))
         cfg = "x".join(map(str, cfg_t))
         mk = lambda s: run(s, cfg_t)  # noqa: E731
         ref_in = None
@@ -336,8 +338,8 @@ def gemm_case(b: Bench, kernel: str, M: int, N: int, K: int, config: str = "") -
         if kernel.startswith("triton"):
             run = lambda s, c: (lambda: kk.blockscaled_int8_gemm(  # noqa: E731
                 s[0], s[3], s[1], s[4], qa_m, qb_n, qk, c=s[2], config=c))
-            cfg_t = _parse_config(config) or _tune(b, run, sets,
-                                                   kk.BLOCKSCALED_CONFIGS[kk.m_class(M)])
+            cfg_t = _parse_config(config) or _tune(b, run, sets, kk.effective_configs(
+                kk.BLOCKSCALED_CONFIGS[kk.m_class(M)], qb_n, True))
             cfg = "x".join(map(str, cfg_t))
             mk = lambda s: run(s, cfg_t)  # noqa: E731
         else:
@@ -736,6 +738,15 @@ def run_all(opts: Options, parts=PARTS, log=print) -> dict:
         f"triton {meta_now['triton']}, CUDA {meta_now['cuda']}; commit {meta_now['git_sha'] or '?'}")
 
     items = _items(opts, parts)
+    if opts.redo:   # a kernel changed: its rows are measured afresh (the old ones stay in git)
+        for part in ("gemm", "random"):
+            p = out / "raw" / f"{part}.csv"
+            kept = [r for r in read_raw(p) if r["kernel"] not in opts.redo]
+            if p.is_file():
+                p.unlink()
+            if kept:
+                _append_raw(p, kept)
+        run_entry["redo"] = list(opts.redo)
     raw = {part: read_raw(out / "raw" / f"{part}.csv") for part in PARTS}
     # a row that failed its check or errored is measured again (the failure may have been the
     # environment's); one that passed is not

@@ -184,13 +184,18 @@ def _blockscaled_int8_gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
                                   BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
                                   EVEN_K: tl.constexpr, SCALAR_SB: tl.constexpr,
                                   WARP_SPEC: tl.constexpr, KSPLIT: tl.constexpr,
-                                  IS_FP8: tl.constexpr = False):
+                                  IS_FP8: tl.constexpr = False, FOLD: tl.constexpr = 0):
     """C = sum_kb (A_kb @ B_kb^T) * sa[m // QA_M, kb] * sb[n // QB_N, kb], in C's dtype.
 
     One K step is one scale block along K (BLOCK_K = the quantisation block's K size): the int32
     partial product of the block is exact; dequantisation is fused into the float32 accumulator.
     IS_FP8: the operands are FP8 e4m3 codes (DeepSeek-V3's recipe); the block's partial product
     comes out of the tensor cores in float32 and needs no conversion.
+    FOLD (INT8, one weight scale per tile only): the magic-number conversion's subtraction is
+    folded out of the loop: acc += (1.5*2^23 + part) * s per element and corr += 1.5*2^23 * s per
+    row, acc - corr once at the end (one float op per element fewer; the large biased terms cost
+    about 2^-11 relative rounding at K = 16384, under bf16's output rounding). FOLD == 2 also
+    starts the tensor-core accumulator at the magic bits instead of adding them.
     """
     pid_m, pid_n = _tile_ids(M, N, BLOCK_M, BLOCK_N, GROUP_M)
     offs_am = (pid_m * BLOCK_M + tl.arange(0, BLOCK_M)) % M
@@ -204,6 +209,8 @@ def _blockscaled_int8_gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
     else:
         sb_ptrs = sb_ptr + (offs_bn // QB_N) * stride_sbn
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
+    corr = tl.zeros((BLOCK_M,), dtype=tl.float32)
+    magic = tl.full((BLOCK_M, BLOCK_N), 0x4B400000, dtype=tl.int32)
     # WARP_SPEC: Triton's automatic warp specialisation (loads in producer warps) where the
     # compiler supports it; a config the compiler rejects is skipped by the harness' tuning.
     # KSPLIT == 2: two scale blocks per iteration (two independent int32 partials), which halves
@@ -225,6 +232,11 @@ def _blockscaled_int8_gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
                             other=zero)
             if IS_FP8:
                 part_f = tl.dot(a, b, out_dtype=tl.float32)
+            elif FOLD == 2:
+                part_f = tl.dot(a, b, magic, out_dtype=tl.int32).to(tl.float32, bitcast=True)
+            elif FOLD == 1:
+                part_f = (tl.dot(a, b, out_dtype=tl.int32) + 0x4B400000).to(tl.float32,
+                                                                            bitcast=True)
             else:
                 part = tl.dot(a, b, out_dtype=tl.int32)
                 # int32 -> float32 without I2F (a quarter-rate conversion unit on sm_80/sm_90,
@@ -236,8 +248,12 @@ def _blockscaled_int8_gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
             sb = tl.load(sb_ptrs + k * stride_sbk)
             if SCALAR_SB:
                 acc += part_f * (sa * sb)[:, None]     # one FMA per element
+                if FOLD:
+                    corr += sa * sb
             else:
                 acc += part_f * (sa[:, None] * sb[None, :])
+    if FOLD:
+        acc -= 12582912.0 * corr[:, None]
     offs_cm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     offs_cn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     c_ptrs = c_ptr + offs_cm[:, None] * stride_cm + offs_cn[None, :] * stride_cn
@@ -328,8 +344,19 @@ BLOCKSCALED_CONFIGS = {
     "mid": [(64, 128, 8, 4, 4), (128, 128, 8, 8, 4)],
     "large": [(128, 128, 8, 8, 3), (64, 128, 8, 4, 4), (64, 128, 8, 4, 3),
               (128, 128, 8, 8, 3, True), (64, 128, 8, 4, 3, False, 2),
-              (64, 128, 8, 4, 3, False, 4)],
+              (64, 128, 8, 4, 3, False, 4), (64, 128, 16, 4, 3), (128, 128, 16, 8, 3),
+              (64, 128, 16, 4, 3, False, 1, False, 1), (128, 128, 16, 8, 3, False, 1, False, 1),
+              (64, 128, 8, 4, 3, False, 1, False, 1)],
 }
+# Candidates with config[8] (FOLD) apply to INT8 with one weight scale per tile (1x128 x 128x128)
+# only; `effective_configs` drops them for the other block-scaled kernels.
+BLOCKSCALED_CONFIGS["small"] += [(16, 64, 8, 4, 4, False, 1, False, 1)]
+BLOCKSCALED_CONFIGS["mid"] += [(64, 128, 8, 4, 4, False, 1, False, 1)]
+
+
+def effective_configs(configs, qb_n: int, is_fp8: bool):
+    """The candidates that differ for this kernel (FOLD only where it applies)."""
+    return [c for c in configs if not (len(c) > 8 and c[8] and (is_fp8 or qb_n % c[1]))]
 # The large-M candidates that never or once won a shape on the H100 (2026-11-25 sweep) and cost
 # tuning time: kept for benchmarks/blockscaled_variants.py.
 BLOCKSCALED_EXTRA = [(128, 128, 8, 8, 3, False, 2), (128, 128, 8, 8, 2, False, 2),
@@ -374,6 +401,10 @@ def blockscaled_int8_gemm(a, sa, w, sw, qa_m: int, qb_n: int, qk: int,
     ksplit = int(cfg[6]) if len(cfg) > 6 else 1
     if K % (ksplit * qk):
         ksplit = 1
+    is_fp8 = a.dtype == torch.float8_e4m3fn
+    # config[8]: fold the conversion's subtraction out of the loop (INT8, one weight scale per
+    # tile only; elsewhere the plain loop)
+    fold = int(cfg[8]) if len(cfg) > 8 and not is_fp8 and qb_n % bn == 0 else 0
     grid = (triton.cdiv(M, bm) * triton.cdiv(N, bn),)
     if len(cfg) > 7 and cfg[7]:   # hand-pipelined variant
         _blockscaled_int8_gemm_pipe_kernel[grid](
@@ -388,7 +419,7 @@ def blockscaled_int8_gemm(a, sa, w, sw, qa_m: int, qb_n: int, qk: int,
         c.stride(0), c.stride(1), sa.stride(0), sa.stride(1), sw.stride(0), sw.stride(1),
         QA_M=qa_m, QB_N=qb_n, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=qk, GROUP_M=gm,
         EVEN_K=(K % qk == 0), SCALAR_SB=(qb_n % bn == 0), WARP_SPEC=ws, KSPLIT=ksplit,
-        IS_FP8=a.dtype == torch.float8_e4m3fn, num_warps=nw, num_stages=ns)
+        IS_FP8=is_fp8, FOLD=fold, num_warps=nw, num_stages=ns)
     return c
 
 
