@@ -181,3 +181,12 @@ def test_batch_mode_bad_row_exits_2(tmp_path, capsys):
 def test_gpu_bench_rejects_bad_passes(capsys, tmp_path):
     code, _, err = run(capsys, "gpu-bench", "--passes", "0", "--out", str(tmp_path))
     assert code == 2 and "--passes must be" in err
+
+
+def test_incomplete_folder_exits_2_with_what_to_run(tmp_path, capsys):
+    src = gpudata.COMMITTED["h200"]
+    for part in ("gemm", "copy"):
+        (tmp_path / f"{part}.csv").write_text((src / f"{part}.csv").read_text())
+    code, _, err = run(capsys, "roofline", "--gpu", str(tmp_path), "--validate")
+    assert code == 2 and err.count("\n") == 1
+    assert "lacks quant.csv, elementwise.csv, metadata.json" in err and "hwdse gpu-bench --out" in err

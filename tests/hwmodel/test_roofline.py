@@ -1,5 +1,6 @@
 """Roofline model: hand-computed predictions, the split, fitting, validation, blocks, what-if."""
 
+import json
 import math
 import subprocess
 import sys
@@ -290,3 +291,24 @@ def test_bad_shapes_csv_is_a_one_line_error(tmp_path, text, message):
     with pytest.raises(DataError) as exc:
         rl.read_shapes_csv(p)
     assert message in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_a_device_without_datasheet_entry_shows_none(tmp_path):
+    # a folder measured on a GPU the datasheet table does not know: measured figures only,
+    # datasheet columns NaN, and no message names another GPU
+    src = gpudata.COMMITTED["h200"]
+    for part in ("gemm", "copy", "quant", "elementwise"):
+        d = pd.read_csv(src / f"{part}.csv")
+        if part == "gemm":
+            d = d[d["kernel"] == "cublas_fp8_e4m3"]
+        d.assign(device="ACME X1").to_csv(tmp_path / f"{part}.csv", index=False)
+    meta = json.loads((src / "metadata.json").read_text())
+    meta["gpu"]["gpu_name"] = "ACME X1"
+    (tmp_path / "metadata.json").write_text(json.dumps(meta))
+    m = rl.build_model(tmp_path)
+    assert m.spec is None and m.device == "ACME X1"
+    assert np.isnan(float(m.datasheet(4096, 4096, 4096, "cublas_fp8_e4m3")))
+    line = m.memory_line()
+    assert "ACME X1" in line and "H100" not in line and "H200" not in line
+    c = m.ceilings()
+    assert c["datasheet_peak_tops"].isna().all() and not c["above_datasheet"].any()
