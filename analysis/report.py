@@ -91,7 +91,7 @@ def _default_title(name: str) -> str:
         "verification": "Verification of the RTL against the golden numerics",
         "energy": "Energy per MAC",
         "numerics": "Numerical quality",
-        "gpu": "GPU roofline (H100)",
+        "gpu": "GPU roofline (H100, H200)",
         "isoarea": "Iso-area accelerator what-if",
         "pareto": "Pareto fronts: quality versus cost",
         "formats": "Format catalogue",
