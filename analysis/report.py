@@ -37,8 +37,8 @@ from analysis.section import Figure, ReportContext, Section, Table
 
 # docs/DESIGN.md, "Reports": area/energy per format, paper reproduction, verification, energy,
 # numerics quality, GPU roofline, iso-area, Pareto, format catalogue.
-SECTION_ORDER = ["area", "paper", "verification", "energy", "numerics", "blockscaled", "gpu", "isoarea", "pareto",
-                 "formats"]
+SECTION_ORDER = ["area", "paper", "verification", "energy", "fpga", "physical", "numerics",
+                 "blockscaled", "gpu", "isoarea", "pareto", "formats"]
 
 Builder = Callable[[ReportContext], Section]
 
@@ -91,7 +91,7 @@ def _default_title(name: str) -> str:
         "verification": "Verification of the RTL against the golden numerics",
         "energy": "Energy per MAC",
         "numerics": "Numerical quality",
-        "gpu": "GPU roofline (H100)",
+        "gpu": "GPU roofline (H100, H200)",
         "isoarea": "Iso-area accelerator what-if",
         "pareto": "Pareto fronts: quality versus cost",
         "formats": "Format catalogue",

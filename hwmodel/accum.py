@@ -142,7 +142,12 @@ def parse_acc(spec: str | AccSpec) -> AccSpec:
         return AccSpec("int", fmt, mode=_INT_MODE_WORDS[arg])
     if sep:
         raise FormatError(f"only kulisch:V and intN:sat|wrap take a ':' argument, not {spec!r}")
-    fmt = parse_format(head)
+    try:
+        fmt = parse_format(head)
+    except FormatError as exc:
+        if exc.__class__ is FormatError and str(exc).startswith("unknown format"):
+            raise FormatError(f"accumulator spec must be {_ACC_HINT}, not {spec!r}") from None
+        raise
     if not isinstance(fmt, FloatFormat):
         raise UnsupportedConfig(f"accumulator {spec!r} must be {_ACC_HINT}, not {fmt.name}")
     return AccSpec("float", fmt)

@@ -318,7 +318,7 @@ def test_parse_acc():
                           ("int32:clamp", UnsupportedConfig, "sat or wrap"),
                           ("fp32:sat", FormatError, "':' argument"),
                           ("mxfp4", UnsupportedConfig, "float format"),
-                          ("nope", FormatError, "unknown format"),
+                          ("nope", FormatError, "accumulator spec must be kulisch"),
                           ("", FormatError, "kulisch")]:
         with pytest.raises(exc, match=msg):
             N.parse_acc(bad)
