@@ -16,8 +16,10 @@ from analysis.section import Figure, ReportContext, Section, Table
 COSTS_NOTE = (
     "Area and energy per element product (the Pareto fronts of quality against cost) are not in "
     "this section yet: they come from synthesising the block-dot unit (rtl/blockdot.py), and no "
-    "function of the tool returns its per-element-product cost yet. Until then quality is shown "
-    "against bits per element only; no cost is estimated or copied in its place.")
+    "function of the tool returns its gate-level area and energy per element product yet. FPGA "
+    "LUT counts per element product of two block units (MXFP8 E4M3, ShiftQuant INT4) are in the "
+    "FPGA section. Until then quality is shown against bits per element only; no cost is "
+    "estimated or copied in its place.")
 
 RULE_MARKERS = {"ocp": "o", "pow2": "s", "amax": "^"}
 RULE_WORDS = {"ocp": "OCP floor rule (scale 2^(floor log2 amax - emax_elem))",
