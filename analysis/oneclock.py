@@ -88,13 +88,19 @@ def resolve_target(library: str = "ge", clock_fo4: float | None = None, clock_ns
         return ClockTarget(float(clock_ns), "ns", "set with --clock-ns")
     from hwmodel.accum import parse_acc
     from hwmodel.formats import parse_format
-    from rtl.clock import fastest_clock
     f, a = parse_format(reference[0]), parse_acc(reference[1])
-    p = fastest_clock(f, a, library, max_stages, cache_dir)
+    # rtl.clock.fastest_clock's choice: the shortest path, the fewest stages among equals
+    p = min(_depth_sweep(f, a, library, max_stages, cache_dir), key=lambda q: (round(q.delay, 6), q.stages))
     ref = f"{f.name}/{a.spec}"
     return ClockTarget(float(p.delay), unit,
                        f"the fastest clock {f.name} into {a.spec} meets, at {p.stages} product register(s)",
                        ref)
+
+
+def _depth_sweep(fmt, acc, library, max_stages, cache_dir):
+    """rtl.clock.depth_sweep: each depth 0..max_stages synthesised (cached) and timed."""
+    from rtl.clock import depth_sweep
+    return depth_sweep(fmt, acc, library, max_stages, cache_dir)
 
 
 def _limit(pts, chosen, meets: bool) -> str:
@@ -123,11 +129,10 @@ def at_clock(designs, target: ClockTarget, library: str = "ge", max_stages: int 
     """Each (format, accumulator) at the fewest product registers that meet `target` (see module)."""
     from hwmodel.accum import parse_acc
     from hwmodel.formats import parse_format
-    from rtl.clock import depth_sweep
     u = target.unit.lower()
     rows = []
     for fmt, acc in dict.fromkeys((parse_format(f), parse_acc(a)) for f, a in designs):
-        pts = depth_sweep(fmt, acc, library, max_stages, cache_dir)
+        pts = _depth_sweep(fmt, acc, library, max_stages, cache_dir)
         meeting = [p for p in pts if p.delay <= target.period * (1 + 1e-9)]
         meets = bool(meeting)
         chosen = meeting[0] if meets else min(pts, key=lambda p: (round(p.delay, 6), p.stages))
@@ -201,12 +206,25 @@ def plan_sweep(df: pd.DataFrame, iso, library: str = "ge", cache_dir=None,
         return df, None, None
     target = resolve_target(library, getattr(iso, "clock_fo4", None), getattr(iso, "clock_ns", None),
                             max_stages=max_stages, cache_dir=cache_dir)
+    df = canonical(df)
     area_col = "area_ge" if target.unit == "FO4" else "area_um2"
     ok = df[pd.to_numeric(df.get(area_col, pd.Series(dtype=float)), errors="coerce") > 0]
     if ok.empty:
         raise UnsupportedConfig(f"no design point has a synthesised {area_col} to put at one clock")
     plan = at_clock(list(zip(ok["in_fmt_spec"], ok["acc"])), target, library, max_stages, cache_dir)
     return apply_to_sweep(df, plan, target, area_col), target, plan
+
+
+def canonical(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows with in_fmt_spec (from the display name when a table lacks it) and canonical
+    accumulator specs, so one design has one key."""
+    from hwmodel.accum import parse_acc
+    from hwmodel.formats import parse_format
+    df = df.copy()
+    if "in_fmt_spec" not in df:
+        df["in_fmt_spec"] = df["in_fmt"].map(lambda n: parse_format(n).spec)
+    df["acc"] = df["acc"].map(lambda a: parse_acc(a).spec)
+    return df
 
 
 def fo4_for(target: ClockTarget | None, fo4_ps: float) -> float | None:

@@ -101,7 +101,7 @@ def test_section_order_follows_design_doc():
     design = (Path(__file__).resolve().parents[2] / "docs" / "DESIGN.md").read_text()
     line = design.split("Order:", 1)[1].split("\n\n", 1)[0]
     # Every named section appears in the design doc's order sentence in the same order.
-    words = {"area": "area/energy", "paper": "paper", "verification": "verification", "energy": "energy,",
+    words = {"findings": "findings", "area": "area/energy", "paper": "paper", "verification": "verification", "energy": "energy,",
              "numerics": "numerics", "gpu": "GPU", "isoarea": "iso-area", "pareto": "Pareto",
              "formats": "format catalogue"}
     positions = [line.index(words[n]) for n in report.SECTION_ORDER]
