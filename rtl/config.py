@@ -19,8 +19,9 @@ Public API
     MulConfig(fmt_a, fmt_b)                         .name .is_int .product .value_width .value_signed
                                                     .latency .create() -> rtl.mul.Multiplier
     AccSpec / parse_acc                             from hwmodel.accum (kind, fmt, guard_bits, mode)
-    MacConfig(in_fmt, acc, pipeline_stages=1, mutant=None)
+    MacConfig(in_fmt, acc, pipeline_stages=1, mutant=None, loop_stages=1, loop_cuts=None)
                                                     .name .latency .mul .kulisch .acc_width
+                                                    .cuts (float loop: FpAddRound cut names)
                                                     .create() -> rtl.mac.Mac
     ReadoutConfig(in_fmt, out_fmt, guard_bits=12)   Kulisch register -> float (RNE), .kulisch
                                                     .create() -> rtl.acc.KulischReadout
@@ -100,18 +101,47 @@ class MulConfig:
         return Multiplier(self)
 
 
+# Accumulation-loop registers (C-slow pipelining, rtl/loopacc.py): at most this many, and for a float
+# accumulator the default places of the k - 1 registers inside the adder (names of rtl.fpadd.CUTS,
+# chosen to split FpAddRound's longest path roughly evenly; rtl.pipeline searches other sets).
+MAX_LOOP_STAGES = 8
+DEFAULT_LOOP_CUTS = {
+    1: (),
+    2: ("abs",),
+    3: ("addmid", "norm"),
+    4: ("align", "abs", "norm"),
+    5: ("align", "addmid", "abs", "norm"),
+    6: ("align", "addmid", "add", "abs", "norm"),
+    7: ("swap", "align", "addmid", "add", "abs", "norm"),
+    8: ("swap", "align", "addmid", "add", "abs", "norm", "round"),
+}
+
+
 @dataclass(frozen=True)
 class MacConfig:
     """A MAC unit: multiplier (in_fmt x in_fmt), `pipeline_stages` product registers, accumulator.
 
     acc: an AccSpec or its CLI string ('kulisch', 'kulisch:V', 'int32', 'int32:sat', 'fp16', ...).
     mutant: None, or a key of MUTANTS (a deliberately wrong variant for the mutation check).
+    loop_stages: registers in the accumulation loop (1..MAX_LOOP_STAGES; 1 = one accumulator
+        register, today's unit). k > 1 is C-slow pipelining (rtl/loopacc.py): the loop holds k
+        interleaved partial sums, product t after a clear going to partial t mod k, and the unit
+        shows the k partials in turn (port acc_part); their combination is the documented final
+        step of hwmodel.interleave. Kulisch and float accumulators only.
+    loop_cuts: float accumulators: the k-1 places (names of rtl.fpadd.CUTS) of the loop registers
+        inside the adder; None = DEFAULT_LOOP_CUTS[k]. Kulisch: must be None (the carry chain is
+        cut into k equal slices).
+    With k > 1 and pipeline_stages >= 2, one or two of the product registers move into the
+    accumulator, in front of its loop (loop_pre): still feed-forward registers, so the latency
+    stays pipeline_stages + loop_stages.
     """
 
     in_fmt: Format
     acc: AccSpec
     pipeline_stages: int = 1
     mutant: str | None = None
+    loop_stages: int = 1
+    loop_cuts: tuple | None = None
 
     def __post_init__(self):
         fmt = scalar_format(self.in_fmt, "MAC input format")
@@ -125,6 +155,20 @@ class MacConfig:
         if self.mutant is not None and self.mutant not in MUTANTS:
             raise UnsupportedConfig(f"mutant must be one of {sorted(MUTANTS)}, not {self.mutant!r}")
         kind = acc.kind
+        k = self.loop_stages
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_LOOP_STAGES:
+            raise UnsupportedConfig(f"loop stages must be an int in 1..{MAX_LOOP_STAGES}, not {k!r}")
+        if k > 1 and kind not in ("kulisch", "float"):
+            raise UnsupportedConfig(f"loop stages > 1 (interleaved partial sums) need a kulisch or "
+                                    f"float accumulator, not {getattr(acc, 'spec', acc)}")
+        if self.loop_cuts is not None:
+            from rtl.fpadd import CUTS
+            cuts = tuple(self.loop_cuts)
+            if kind != "float" or any(c not in CUTS for c in cuts) or len(set(cuts)) != len(cuts) \
+                    or len(cuts) != k - 1:
+                raise UnsupportedConfig(f"loop cuts are {k - 1} distinct names of {CUTS} for a float "
+                                        f"accumulator with {k} loop stages, not {self.loop_cuts!r}")
+            object.__setattr__(self, "loop_cuts", tuple(c for c in CUTS if c in cuts))
         if kind == "int":
             if not isinstance(fmt, IntFormat):
                 raise UnsupportedConfig(
@@ -173,7 +217,33 @@ class MacConfig:
     @property
     def name(self) -> str:
         mut = f"_mut_{self.mutant}" if self.mutant else ""
-        return f"mac_{self.in_fmt.name}_{self.acc_name}_p{self.pipeline_stages}{mut}"
+        loop = ""
+        if self.loop_stages > 1:
+            loop = f"_l{self.loop_stages}"
+            if self.acc.kind == "float" and self.cuts != DEFAULT_LOOP_CUTS[self.loop_stages]:
+                from rtl.fpadd import CUTS
+                loop += "c" + "".join(str(CUTS.index(c)) for c in self.cuts)
+        return f"mac_{self.in_fmt.name}_{self.acc_name}_p{self.pipeline_stages}{loop}{mut}"
+
+    @property
+    def loop_pre(self) -> int:
+        """Product registers moved into a loop-pipelined MAC's accumulator (loop_stages > 1):
+        pipeline_stages 2 -> 1 (after the operand's alignment (Kulisch) or normalisation (float)),
+        3 or 4 -> 2 (another after the sign conversion in front of that); else 0
+        (rtl/loopacc.py). The rest stay right after the multiplier."""
+        return min(self.pipeline_stages - 1, 2) if self.loop_stages > 1 and self.pipeline_stages >= 2 else 0
+
+    @property
+    def product_registers(self) -> int:
+        """Registers right after the multiplier: pipeline_stages - loop_pre."""
+        return self.pipeline_stages - self.loop_pre
+
+    @property
+    def cuts(self) -> tuple:
+        """Float accumulator: the FpAddRound cut names of the loop registers (() for k = 1)."""
+        if self.acc.kind != "float" or self.loop_stages == 1:
+            return ()
+        return self.loop_cuts if self.loop_cuts is not None else DEFAULT_LOOP_CUTS[self.loop_stages]
 
     @property
     def acc_width(self) -> int:
@@ -185,8 +255,9 @@ class MacConfig:
     @property
     def latency(self) -> int:
         """Clock edges from (a, b, valid_in) being sampled to acc_out/valid_out showing the
-        accumulation of that product: the pipeline registers plus the accumulator register."""
-        return self.pipeline_stages + 1
+        accumulation of that product: the pipeline registers plus the accumulator loop's
+        registers (1, or loop_stages with interleaved partial sums)."""
+        return self.pipeline_stages + self.loop_stages
 
     def create(self):
         """The rtl.mac.Mac this config describes."""

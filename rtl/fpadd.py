@@ -32,7 +32,7 @@ exists only so that a test can show the benches catch a wrong rounding.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -44,6 +44,11 @@ from rtl.mul import product_signature
 # with a normalised larger operand, two suffice for an exact RNE decision).
 GUARD_BITS = 2
 MUTANTS = (None, "fpacc_rtz")
+
+# Places, in datapath order, where FpAddRound(cuts=...) can put a register inside the add-and-round
+# (C-slow pipelining of an accumulator loop: rtl/loopacc.py). "addmid" splits the main adder's carry
+# chain in the middle; every value alive at a cut is registered there.
+CUTS = ("swap", "align", "addmid", "add", "abs", "norm", "round")
 
 
 def _signed_bits(lo: int, hi: int) -> int:
@@ -94,12 +99,32 @@ class FpAddRound(wiring.Component):
     mutant (None or "fpacc_rtz"), acc_zero (the `acc` input is ignored and taken as +0: a Kulisch
     read-out rounding a fixed-point sum; the operand pre-normalisation is then left out, because it
     only matters when a nonzero accumulator cancels against an unnormalised operand).
+    cuts: names of CUTS where a register is placed (default none: combinational). With cuts the
+    result shows len(cuts) clock edges after its inputs, every stage holding a different addition
+    (the registers have no reset and no enable: a C-slow accumulator loop, rtl/loopacc.py).
+    operand_reg: a register after the operand's normalisation, before the accumulator is read
+    (feed-forward: the product is taken one edge before the accumulator it is added to).
     Ports: acc In(F.bits), product In(rtl.mul.product_signature(shape)) (connect a Multiplier's
     `p` with wiring.connect), result Out(F.bits).
     """
 
+    def _cut(self, m, name, *values):
+        """The values unchanged, or (cut `name` enabled) each through a register of its shape."""
+        if name not in self.cuts:
+            return values
+        out = []
+        for i, v in enumerate(values):
+            if isinstance(v, tuple):
+                out.append(self._cut(m, name, *v))
+                continue
+            r = Signal(Value.cast(v).shape(), name=f"cut_{name}_{i}", reset_less=True)
+            m.d.sync += r.eq(v)
+            out.append(r)
+        return tuple(out)
+
+
     def __init__(self, acc_fmt: FloatFormat, shape, mutant: str | None = None,
-                 acc_zero: bool = False):
+                 acc_zero: bool = False, cuts: tuple = (), operand_reg: bool = False):
         self._MustUse__silence = True   # a rejected config is not an unused design
         self.fmt = check_acc_format(acc_fmt)
         if mutant not in MUTANTS:
@@ -108,6 +133,12 @@ class FpAddRound(wiring.Component):
         self.shape = shape
         self.mutant = mutant
         self.acc_zero = bool(acc_zero)
+        cuts = tuple(cuts)
+        if any(c not in CUTS for c in cuts) or len(set(cuts)) != len(cuts):
+            self._MustUse__silence = True
+            raise UnsupportedConfig(f"FpAddRound cuts must be distinct names of {CUTS}, not {cuts!r}")
+        self.cuts = cuts
+        self.operand_reg = bool(operand_reg)
         super().__init__({
             "acc": In(acc_fmt.bits),
             "product": In(product_signature(shape)),   # flipped: members are inputs
@@ -162,6 +193,15 @@ class FpAddRound(wiring.Component):
             m.d.comb += [o_zero.eq(prod.zero | o_allzero), o_sig.eq((prod.sig << o_lz)[:W]),
                          o_T.eq(prod.exp + W - o_lz)]
         o_sign = prod.sign
+        p_nan, p_inf = prod.nan, prod.inf
+        if self.operand_reg:
+            # a feed-forward register: the normalised operand, before the accumulator enters
+            r = []
+            for i, v in enumerate((o_zero, o_sig, o_T, o_sign, p_nan, p_inf)):
+                q = Signal(Value.cast(v).shape(), name=f"operand_{i}", reset_less=True)
+                m.d.sync += q.eq(v)
+                r.append(q)
+            o_zero, o_sig, o_T, o_sign, p_nan, p_inf = r
 
         # -- exponent compare and swap ---------------------------------------------------------
         diff = Signal(signed(X + 1))
@@ -185,6 +225,11 @@ class FpAddRound(wiring.Component):
         m.d.comb += absdiff.eq(Mux(acc_big, diff, -diff))
         d = Signal(d_w)
         m.d.comb += d.eq(Mux(absdiff > max_d, max_d, absdiff[:d_w]))
+        # what the special-case selection at the end needs (passes every cut)
+        sp = (a_nan, p_nan, a_inf, p_inf, a_sign, o_sign, acc, o_zero, a_zero)
+        big_sig, small_sig, big_T, big_sign, d, sp = self._cut(
+            m, "swap", big_sig, small_sig, big_T, big_sign, d, sp)
+        a_nan, p_nan, a_inf, p_inf, a_sign, o_sign, acc, o_zero, a_zero = sp
 
         # -- align the smaller operand: right shift by d, shifted-out bits OR into the sticky ----
         L = N + G                                             # smaller operand plus guard bits
@@ -194,15 +239,37 @@ class FpAddRound(wiring.Component):
         sticky = shifted[:L].any()
         small_al = Cat(sticky, shifted[L:])                   # L + 1 bits: sticky at position 0
         big_al = Cat(Const(0, G + 1), big_sig)                # L + 1 bits
+        small_al, big_al, big_T, big_sign, sp = self._cut(m, "align", small_al, big_al, big_T,
+                                                          big_sign, sp)
+        a_nan, p_nan, a_inf, p_inf, a_sign, o_sign, acc, o_zero, a_zero = sp
 
         # -- add / subtract (one adder) ---------------------------------------------------------
         eff_sub = a_sign ^ o_sign
         total = Signal(signed(L + 3))
-        m.d.comb += total.eq(Mux(eff_sub, big_al - small_al, big_al + small_al))
+        if "addmid" not in self.cuts:
+            m.d.comb += total.eq(Mux(eff_sub, big_al - small_al, big_al + small_al))
+        else:
+            # the same sum as big + (sub ? ~small + 1 : small) in L + 3 bits, carry chain cut in
+            # the middle: low half and its carry registered with the operands' high halves
+            TW = L + 3
+            h = TW // 2
+            a_x = Cat(big_al, Const(0, 2))
+            b_x = Cat(small_al, Const(0, 2))
+            b_x = Mux(eff_sub, ~b_x, b_x)
+            lo = Signal(h + 1, name="addmid_lo")
+            m.d.comb += lo.eq(a_x[:h] + b_x[:h] + eff_sub)
+            lo, a_hi, b_hi, big_T, big_sign, sp = self._cut(m, "addmid", lo, a_x[h:], b_x[h:], big_T,
+                                                            big_sign, sp)
+            a_nan, p_nan, a_inf, p_inf, a_sign, o_sign, acc, o_zero, a_zero = sp
+            m.d.comb += total.eq(Cat(lo[:h], (a_hi + b_hi + lo[h])[:TW - h]))
+        total, big_T, big_sign, sp = self._cut(m, "add", total, big_T, big_sign, sp)
+        a_nan, p_nan, a_inf, p_inf, a_sign, o_sign, acc, o_zero, a_zero = sp
         neg = total[-1]
         mag = Signal(Wm)                                      # magnitude, carry bit at Wm - 1
         m.d.comb += mag.eq(Mux(neg, -total, total)[:Wm])
         r_sign = big_sign ^ neg
+        mag, r_sign, big_T, sp = self._cut(m, "abs", mag, r_sign, big_T, sp)
+        a_nan, p_nan, a_inf, p_inf, a_sign, o_sign, acc, o_zero, a_zero = sp
 
         # -- leading-zero count and normalise ----------------------------------------------------
         # Window bit Wm-1 has exponent big_T; the left shift is limited so that the result
@@ -218,6 +285,8 @@ class FpAddRound(wiring.Component):
         m.d.comb += norm.eq((mag << sh)[:Wm])
         r_exp = Signal(signed(X))
         m.d.comb += r_exp.eq(big_T - sh)
+        norm, r_exp, r_sign, m_allzero, sp = self._cut(m, "norm", norm, r_exp, r_sign, m_allzero, sp)
+        a_nan, p_nan, a_inf, p_inf, a_sign, o_sign, acc, o_zero, a_zero = sp
 
         # -- round to nearest even (carry-out renormalises) ---------------------------------------
         top = norm[Wm - P:]                                   # P bits: hidden bit + mantissa
@@ -229,6 +298,9 @@ class FpAddRound(wiring.Component):
             inc = guard & (rest | top[0])
         rounded = Signal(P + 1)
         m.d.comb += rounded.eq(top + inc)
+        rounded, r_exp, r_sign, m_allzero, sp = self._cut(m, "round", rounded, r_exp, r_sign,
+                                                          m_allzero, sp)
+        a_nan, p_nan, a_inf, p_inf, a_sign, o_sign, acc, o_zero, a_zero = sp
         carry = rounded[P]
         sig_f = Signal(P)
         m.d.comb += sig_f.eq(Mux(carry, rounded[1:], rounded[:P]))
@@ -244,11 +316,11 @@ class FpAddRound(wiring.Component):
         nan_code = Const(((1 << E) - 1) << M | (1 << (M - 1)), F.bits)
         inf_pos = Const(((1 << E) - 1) << M, F.bits - 1)
         res = self.result
-        with m.If(a_nan | prod.nan | (a_inf & prod.inf & (a_sign != o_sign))):
+        with m.If(a_nan | p_nan | (a_inf & p_inf & (a_sign != o_sign))):
             m.d.comb += res.eq(nan_code)
         with m.Elif(a_inf):
             m.d.comb += res.eq(acc)
-        with m.Elif(prod.inf):
+        with m.Elif(p_inf):
             m.d.comb += res.eq(Cat(inf_pos, o_sign))
         with m.Elif(o_zero):
             # A + (+-0) = A; both zeros: -0 only if both are -0

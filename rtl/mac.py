@@ -11,6 +11,8 @@ Ports (all on the default `sync` domain, synchronous reset):
                                   entered `config.latency` edges earlier
   Kulisch only: overflow, overflow_neg, nan, pinf, ninf (sticky since the last clear;
               overflow_neg = the first overflow went below the range; docs/DESIGN.md)
+  loop_stages k > 1 only: acc_part Out(range(k)), the partial sum acc_out shows; the accumulator
+              is then rtl.loopacc.LoopAccumulator (submodule `loopacc`: k interleaved partials)
 
 Submodules, named for the paper's Fig. 3 area split (synthesis reports each):
   mpy       the multiplier and the `pipeline_stages` product registers (with valid/clear)
@@ -52,7 +54,9 @@ class MpyStage(wiring.Component):
         else:
             cur = {k: getattr(mul.p, k) for k in _FIELDS}
         cur["valid"], cur["clear"] = self.valid_in, self.clear_in
-        for s in range(cfg.pipeline_stages):
+        # a loop-pipelined MAC may move one product register into its accumulator (after the
+        # operand's alignment/normalisation): MacConfig.product_registers
+        for s in range(getattr(cfg, "product_registers", cfg.pipeline_stages)):
             # valid/clear must reset (registers start at X); the product registers need no
             # reset (nothing reads them while valid is low), which saves a mux per bit
             nxt = {k: Signal.like(v, name=f"pipe{s}_{k}", reset_less=k not in ("valid", "clear"))
@@ -83,6 +87,9 @@ class Mac(wiring.Component):
                    "acc_out": Out(config.acc_width), "valid_out": Out(1)}
         if config.acc.kind == "kulisch":
             members.update({k: Out(1) for k in KULISCH_FLAGS})
+        if getattr(config, "loop_stages", 1) > 1:
+            # which of the interleaved partial sums acc_out shows (rtl/loopacc.py)
+            members["acc_part"] = Out(range(config.loop_stages))
         super().__init__(members)
 
     @property
@@ -93,6 +100,8 @@ class Mac(wiring.Component):
         m = Module()
         cfg = self.config
         m.submodules.mpy = mpy = MpyStage(cfg)
+        if getattr(cfg, "loop_stages", 1) > 1:
+            return self._elaborate_loop(m, mpy)
         alignadd, normacc = parts(cfg)
         m.submodules.alignadd = alignadd
         m.submodules.normacc = normacc
@@ -103,4 +112,21 @@ class Mac(wiring.Component):
         m.d.comb += [self.acc_out.eq(normacc.acc), self.valid_out.eq(normacc.valid_out)]
         if normacc.kulisch:
             m.d.comb += [getattr(self, k).eq(getattr(normacc, k)) for k in KULISCH_FLAGS]
+        return m
+
+    def _elaborate_loop(self, m, mpy):
+        """loop_stages > 1: the multiplier stage feeds a C-slow LoopAccumulator (rtl/loopacc.py)."""
+        from rtl.loopacc import LoopAccumulator
+        cfg = self.config
+        m.submodules.loopacc = acc = LoopAccumulator(cfg)
+        m.d.comb += [mpy.a.eq(self.a), mpy.b.eq(self.b), mpy.valid_in.eq(self.valid_in),
+                     mpy.clear_in.eq(self.clear), acc.valid.eq(mpy.valid), acc.clear.eq(mpy.clear)]
+        if cfg.mul.is_int:
+            m.d.comb += acc.value.eq(mpy.value)
+        else:
+            m.d.comb += [getattr(acc.p, k).eq(getattr(mpy.p, k)) for k in _FIELDS]
+        m.d.comb += [self.acc_out.eq(acc.acc), self.valid_out.eq(acc.valid_out),
+                     self.acc_part.eq(acc.part)]
+        if acc.kulisch:
+            m.d.comb += [getattr(self, k).eq(getattr(acc, k)) for k in KULISCH_FLAGS]
         return m
