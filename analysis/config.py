@@ -5,7 +5,7 @@ A config file has up to four parts, each optional:
     seed = 0
     [sweep]      formats, accumulators, units, pipeline_stages, libraries   -> analysis.design.SweepSpec
     [isoarea]    budget_ge | budget_mm2, fo4_ps, clock_ghz_max, bandwidth_gb_s,
-                 clock_fo4 | clock_ns, unpipelined                           -> IsoAreaConfig
+                 clock_fo4 | clock_ns, unpipelined, interleave               -> IsoAreaConfig
     [whatif]     format, acc, compare, compare_acc, library                  -> WhatIfConfig
 
 Contract: `load_config(path)` returns a `Config`; a file that is missing or not valid TOML, an
@@ -52,6 +52,9 @@ class IsoAreaConfig:
     clock_fo4: float | None = None
     clock_ns: float | None = None
     unpipelined: bool = False
+    # a design product registers cannot bring to the clock gets interleaved accumulation loops
+    # (rtl.pipeline.meet_clock); false: shown at the clock it reaches
+    interleave: bool = True
 
     def __post_init__(self):
         if self.budget_ge is None and self.budget_mm2 is None:
@@ -84,7 +87,7 @@ _TYPES = {
                 "pipeline_stages": "[int]", "libraries": "[str]"},
     IsoAreaConfig: {"budget_ge": "float", "budget_mm2": "float", "fo4_ps": "float",
                     "clock_ghz_max": "float", "bandwidth_gb_s": "float", "clock_fo4": "float",
-                    "clock_ns": "float", "unpipelined": "bool"},
+                    "clock_ns": "float", "unpipelined": "bool", "interleave": "bool"},
     WhatIfConfig: {"format": "str", "acc": "str", "compare": "[str]", "compare_acc": "[str]",
                    "library": "str"},
 }

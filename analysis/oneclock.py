@@ -14,10 +14,12 @@ tables), the fastest clock the reference design (INT8 into the Kulisch register)
 same depth limit: `resolve_target`. `unpipelined=True` keeps the old comparison (each design at
 its own single-stage path: the sweep's rows unchanged).
 
-Hook: when `rtl.pipeline.meet_clock` exists (interleaved accumulation loops: k partial sums, a
-different summation order), a design that product registers cannot bring to the target is asked
-there for the loop depth it needs; its result replaces the refusal and the table says so
-(`summation`).
+Interleaved loops: a design that product registers cannot bring to the target is asked
+`rtl.pipeline.meet_clock` (k interleaved partial sums in the accumulate loop: a different summation
+order) for the smallest design that meets it; its depth, latency and area replace the refusal and
+the table says so (`loop_stages`, `summation`). `interleave=False` (config `interleave = false`)
+skips that search and shows such a design at the clock it reaches. The target itself is the
+reference's fastest clock with product registers only (sequential accumulation: the MAC as built).
 
 Contract
     resolve_target(library="ge", clock_fo4=None, clock_ns=None, reference=("int8", "kulisch"),
@@ -93,7 +95,8 @@ def resolve_target(library: str = "ge", clock_fo4: float | None = None, clock_ns
     p = min(_depth_sweep(f, a, library, max_stages, cache_dir), key=lambda q: (round(q.delay, 6), q.stages))
     ref = f"{f.name}/{a.spec}"
     return ClockTarget(float(p.delay), unit,
-                       f"the fastest clock {f.name} into {a.spec} meets, at {p.stages} product register(s)",
+                       f"the fastest clock {f.name} into {a.spec} meets with product registers ({p.stages}) and "
+                       f"sequential accumulation",
                        ref)
 
 
@@ -116,51 +119,71 @@ def _limit(pts, chosen, meets: bool) -> str:
 
 
 def _meet_clock_hook():
-    """rtl.pipeline.meet_clock when the interleaved-accumulator generator exists, else None."""
+    """rtl.pipeline.meet_clock (interleaved accumulation loops) when it can be imported, else None."""
     try:
         from rtl.pipeline import meet_clock
-    except ImportError:
+    except Exception:  # noqa: BLE001 - the hook is optional: without it a design is shown as missing
         return None
     return meet_clock
 
 
+def _meet(job):
+    """One interleaved-loop search (runs in a worker): (row index, ClockResult | error line)."""
+    i, fmt, acc, period, library, cache_dir = job
+    try:
+        return i, _meet_clock_hook()(fmt, acc, target_fo4=period, library=library, cache_dir=cache_dir)
+    except UnsupportedConfig as exc:
+        return i, str(exc).splitlines()[0][:200]
+
+
 def at_clock(designs, target: ClockTarget, library: str = "ge", max_stages: int = MAX_STAGES,
-             cache_dir=None) -> pd.DataFrame:
-    """Each (format, accumulator) at the fewest product registers that meet `target` (see module)."""
+             cache_dir=None, interleave: bool = True, jobs: int = 1) -> pd.DataFrame:
+    """Each (format, accumulator) at the fewest product registers that meet `target` (see module).
+    interleave: a design that misses asks rtl.pipeline.meet_clock for interleaved loop stages
+    (when it exists; FO4 targets), on `jobs` worker processes."""
     from hwmodel.accum import parse_acc
     from hwmodel.formats import parse_format
     u = target.unit.lower()
-    rows = []
+    rows, designs_obj = [], []
     for fmt, acc in dict.fromkeys((parse_format(f), parse_acc(a)) for f, a in designs):
         pts = _depth_sweep(fmt, acc, library, max_stages, cache_dir)
         meeting = [p for p in pts if p.delay <= target.period * (1 + 1e-9)]
         meets = bool(meeting)
         chosen = meeting[0] if meets else min(pts, key=lambda p: (round(p.delay, 6), p.stages))
-        row = {"in_fmt": fmt.name, "in_fmt_spec": fmt.spec, "acc": acc.spec,
-               "pipeline_stages": chosen.stages, "latency_cycles": chosen.latency,
-               f"critical_path_{u}": chosen.delay,
-               f"clock_period_{u}": target.period if meets else chosen.delay,
-               "meets_clock": meets, f"area_{chosen.area_unit}": chosen.area,
-               f"pipeline_area_{chosen.area_unit}": chosen.pipeline_area,
-               "limited_by": _limit(pts, chosen, meets),
-               "depths_tried": ", ".join(f"p{p.stages}: {p.delay:.4g}" for p in pts),
-               "summation": "sequential"}
-        hook = _meet_clock_hook() if not meets and u == "fo4" else None
-        if hook is not None:
-            try:
-                r = hook(fmt, acc, target_fo4=target.period, library=library, cache_dir=cache_dir)
-            except UnsupportedConfig as exc:
-                row["limited_by"] += f"; interleaved loops: {str(exc)[:160]}"
-            else:
-                row.update({"pipeline_stages": int(r.pipeline_stages), "latency_cycles": int(r.latency),
-                            f"critical_path_{u}": float(r.delay_fo4), f"clock_period_{u}": target.period,
-                            "meets_clock": True, f"area_{r.area_unit}": float(r.area),
-                            f"pipeline_area_{r.area_unit}": float(r.pipeline_register_area),
-                            "loop_stages": int(r.loop_stages),
-                            "limited_by": f"target clock, with {r.loop_stages} interleaved accumulation "
-                                          f"loop stage(s) (rtl.pipeline.meet_clock)",
-                            "summation": str(r.summation)})
-        rows.append(row)
+        rows.append({"in_fmt": fmt.name, "in_fmt_spec": fmt.spec, "acc": acc.spec,
+                     "pipeline_stages": chosen.stages, "loop_stages": 1, "latency_cycles": chosen.latency,
+                     f"critical_path_{u}": chosen.delay,
+                     f"clock_period_{u}": target.period if meets else chosen.delay,
+                     "meets_clock": meets, f"area_{chosen.area_unit}": chosen.area,
+                     f"pipeline_area_{chosen.area_unit}": chosen.pipeline_area,
+                     "limited_by": _limit(pts, chosen, meets),
+                     "depths_tried": ", ".join(f"p{p.stages}: {p.delay:.4g}" for p in pts),
+                     "summation": "sequential"})
+        designs_obj.append((fmt, acc))
+    hook = _meet_clock_hook() if interleave and u == "fo4" else None
+    todo = [(i, f, a, target.period, library, cache_dir) for i, (f, a) in enumerate(designs_obj)
+            if not rows[i]["meets_clock"]]
+    if hook is not None and todo:
+        if jobs > 1 and len(todo) > 1:
+            from concurrent.futures import ProcessPoolExecutor
+            with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as ex:
+                results = list(ex.map(_meet, todo))
+        else:
+            results = [_meet(j) for j in todo]
+        for i, r in results:
+            row = rows[i]
+            if isinstance(r, str):
+                row["limited_by"] += f"; interleaved loops cannot meet it either ({r})"
+                continue
+            row.update({"pipeline_stages": int(r.pipeline_stages), "loop_stages": int(r.loop_stages),
+                        "latency_cycles": int(r.latency), f"critical_path_{u}": float(r.delay_fo4),
+                        f"clock_period_{u}": target.period, "meets_clock": True,
+                        f"area_{r.area_unit}": float(r.area),
+                        f"pipeline_area_{r.area_unit}": float(r.pipeline_register_area),
+                        "limited_by": f"target clock, met with {r.loop_stages} interleaved partial sums "
+                                      f"in the accumulate loop (rtl.pipeline.meet_clock; sequential: "
+                                      f"{row[f'critical_path_{u}']:.4g} {target.unit})",
+                        "summation": str(r.summation)})
     return pd.DataFrame(rows)
 
 
@@ -196,7 +219,7 @@ def apply_to_sweep(df: pd.DataFrame, plan: pd.DataFrame, target: ClockTarget,
 
 
 def plan_sweep(df: pd.DataFrame, iso, library: str = "ge", cache_dir=None,
-               max_stages: int = MAX_STAGES):
+               max_stages: int = MAX_STAGES, jobs: int = 1):
     """The sweep's rows as the iso-area model should see them under `iso` (IsoAreaConfig):
     (rows, target, plan). unpipelined: (df, None, None), every design at its own path."""
     if getattr(iso, "unpipelined", False):
@@ -211,7 +234,8 @@ def plan_sweep(df: pd.DataFrame, iso, library: str = "ge", cache_dir=None,
     ok = df[pd.to_numeric(df.get(area_col, pd.Series(dtype=float)), errors="coerce") > 0]
     if ok.empty:
         raise UnsupportedConfig(f"no design point has a synthesised {area_col} to put at one clock")
-    plan = at_clock(list(zip(ok["in_fmt_spec"], ok["acc"])), target, library, max_stages, cache_dir)
+    plan = at_clock(list(zip(ok["in_fmt_spec"], ok["acc"])), target, library, max_stages, cache_dir,
+                    interleave=getattr(iso, "interleave", True), jobs=jobs)
     return apply_to_sweep(df, plan, target, area_col), target, plan
 
 
@@ -245,13 +269,20 @@ def clock_sentence(target: ClockTarget | None, plan: pd.DataFrame | None, fo4_ps
          f"retiming) that meet it; its area counts those registers and `latency_cycles` the cycles "
          f"from operands to accumulator.")
     if plan is not None and len(plan):
+        u = target.unit.lower()
         miss = plan[~plan["meets_clock"].astype(bool)]
+        inter = plan[plan["meets_clock"].astype(bool) & (plan.get("loop_stages", 1) > 1)]
+        if len(inter):
+            names = ", ".join(f"{r.in_fmt}/{r.acc} ({r.loop_stages} partial sums, {r.latency_cycles} cycles)"
+                              for r in inter.itertuples())
+            s += (f" {len(inter)} of {len(plan)} designs meet it only with interleaved partial sums in the "
+                  f"accumulate loop (rtl.pipeline.meet_clock; a different summation order from the "
+                  f"sequential one the quality figures use): {names}.")
         if len(miss):
-            u = target.unit.lower()
             names = ", ".join(f"{r.in_fmt}/{r.acc} ({getattr(r, 'critical_path_' + u):.4g} {target.unit})"
                               for r in miss.itertuples())
-            s += (f" {len(miss)} of {len(plan)} designs cannot meet it at any depth and run at the clock "
-                  f"they reach, set by their accumulate loop: {names}.")
-        else:
-            s += f" Every one of the {len(plan)} designs meets it."
+            s += (f" {len(miss)} of {len(plan)} designs cannot meet it at any depth tried and run at the "
+                  f"clock they reach, set by their accumulate loop: {names}.")
+        if not len(miss) and not len(inter):
+            s += f" Every one of the {len(plan)} designs meets it with product registers."
     return s

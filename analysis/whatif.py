@@ -225,7 +225,7 @@ def _isoarea_section(ctx, df, fmt, iso: IsoAreaConfig, library: str = "ge"):
     """(Section, frames): the designs at one clock (or unpipelined) in the same silicon budget, and
     workload times through the roofline. frames: {"table", "work", "target", "plan"}."""
     from analysis import isoarea, oneclock, plots
-    rows, target, plan = oneclock.plan_sweep(df, iso, library, cache_dir=ctx.cache_dir)
+    rows, target, plan = oneclock.plan_sweep(df, iso, library, cache_dir=ctx.cache_dir, jobs=ctx.jobs)
     table = isoarea.isoarea_table(rows, budget_ge=iso.budget_ge, budget_mm2=iso.budget_mm2,
                                   clock_ghz_max=iso.clock_ghz_max, fo4_ps=oneclock.fo4_for(target, iso.fo4_ps))
     work = isoarea.workload_table(table, iso.bandwidth_gb_s)
@@ -280,13 +280,17 @@ def _findings_section(fmt, acc, df, iso, frames) -> Section:
             if len(row):
                 r = row.iloc[0]
                 u = target.unit.lower()
+                k = int(r.get("loop_stages", 1) or 1)
                 if bool(r["meets_clock"]):
+                    inter = (f" and **{k}** interleaved partial sums in its accumulate loop (its sequential "
+                             f"loop alone is longer; the summation order changes)" if k > 1 else "")
                     items.append(findings.Finding(
                         f"{name} meets the common clock (**{findings.fmt_figure(target.period)} {target.unit}**, "
-                        f"{target.how}) with **{int(r['pipeline_stages'])}** product register(s), latency "
+                        f"{target.how}) with **{int(r['pipeline_stages'])}** product register(s){inter}, latency "
                         f"**{int(r['latency_cycles'])}** cycles.",
-                        (("target", target.period), ("stages", float(r["pipeline_stages"])),
-                         ("latency", float(r["latency_cycles"]))), "clock table"))
+                        (("target", target.period), ("stages", float(r["pipeline_stages"])))
+                        + ((("loop_stages", float(k)),) if k > 1 else ())
+                        + (("latency", float(r["latency_cycles"])),), "clock table"))
                 else:
                     items.append(findings.Finding(
                         f"{name} cannot meet the common clock (**{findings.fmt_figure(target.period)} "

@@ -25,7 +25,7 @@ def frames(ctx: ReportContext, iso=None) -> dict:
         df = df[df["library"] == "ge"] if iso.budget_mm2 is None else df[~df["library"].isin(["ge", "paper"])]
     library = "ge" if iso.budget_mm2 is None else str(df["library"].iloc[0])
     df = oneclock.canonical(df)
-    rows, target, plan = oneclock.plan_sweep(df, iso, library, cache_dir=ctx.cache_dir)
+    rows, target, plan = oneclock.plan_sweep(df, iso, library, cache_dir=ctx.cache_dir, jobs=ctx.jobs)
     table = isoarea.isoarea_table(rows, budget_ge=iso.budget_ge, budget_mm2=iso.budget_mm2,
                                   clock_ghz_max=iso.clock_ghz_max, fo4_ps=oneclock.fo4_for(target, iso.fo4_ps))
     table = table.sort_values("peak_tops", ascending=False).reset_index(drop=True)

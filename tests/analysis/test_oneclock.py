@@ -104,3 +104,28 @@ def test_real_int8_kulisch_clock_and_fp32_refusal(tmp_path):
     assert tried[1] < tried[0] and tried[2] >= tried[1] * 0.999 and t.period == pytest.approx(tried[1])
     assert not bool(plan.loc["float8_e4m3fn", "meets_clock"])
     assert plan.loc["float8_e4m3fn", "critical_path_fo4"] > 2 * t.period
+
+
+def test_interleaved_loops_when_product_registers_cannot(tmp_path, monkeypatch):
+    from tests.analysis.fakes import fake_meet_clock
+    monkeypatch.setattr(oneclock, "_meet_clock_hook", lambda: fake_meet_clock)
+    sec, t = _iso_table(_run(tmp_path))
+    # target 20 FO4: FP32 loops (60 FO4) need k = 3 partial sums, FP8 into Kulisch (30) k = 2
+    for key, k in ((("int8", "float32"), 3), (("float8_e4m3fn", "kulisch:12"), 2), (("float8_e4m3fn", "float32"), 3)):
+        r = t.loc[key]
+        assert bool(r["meets_clock"]) and r["latency_cycles"] == 1 + k and r["summation"] == f"interleaved:{k}"
+        assert r["clock_ghz"] == pytest.approx(1e3 / (20 * FO4_PS_45NM))
+    assert t.loc[("int8", "float32"), "unit_area_ge"] == 8 * 8 * 10 + 32 + 20 * 2
+    assert "meet it only with interleaved partial sums" in sec.intro
+    # a clock too fast even for 4 partial sums: refused by the search, shown at the clock it reaches
+    sec, t = _iso_table(_run(tmp_path / "b", clock_fo4=12.0))
+    r = t.loc[("float8_e4m3fn", "float32")]
+    assert not bool(r["meets_clock"]) and "interleaved loops cannot meet it either" in r["limited_by"]
+    assert r["clock_ghz"] == pytest.approx(1e3 / (60 * FO4_PS_45NM))
+
+
+def test_interleave_off_in_config(tmp_path, monkeypatch):
+    from tests.analysis.fakes import fake_meet_clock
+    monkeypatch.setattr(oneclock, "_meet_clock_hook", lambda: fake_meet_clock)
+    sec, t = _iso_table(_run(tmp_path, interleave=False))
+    assert not bool(t.loc[("int8", "float32"), "meets_clock"])
