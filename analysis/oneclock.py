@@ -203,6 +203,8 @@ def apply_to_sweep(df: pd.DataFrame, plan: pd.DataFrame, target: ClockTarget,
         r = base.loc[key].to_dict()
         r["in_fmt_spec"], r["acc"] = key
         r["measured_at_stages"] = int(r.get("pipeline_stages", 1))
+        if int(p["pipeline_stages"]) != r["measured_at_stages"] or int(p.get("loop_stages", 1) or 1) > 1:
+            r["verified"] = None  # the sweep's bench ran the swept design, not this deeper one
         for c in ("pipeline_stages", "latency_cycles", "meets_clock", "limited_by", "summation",
                   f"critical_path_{u}", f"clock_period_{u}"):
             r[c] = p[c]

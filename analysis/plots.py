@@ -113,6 +113,13 @@ def reference_bars(ax, labels: list[str], values: list[float], ylabel: str,
     ax.legend(handles=handles, fontsize=7, loc="best", framealpha=0.6)
 
 
+def _tick(label: str) -> str:
+    """A bar's tick: a 'format/acc' reference design by its reference name, else the label."""
+    f, sep, a = str(label).partition("/")
+    ref = reference_label(f, a) if sep else None
+    return ref or str(label).replace("float", "fp")
+
+
 def grouped_bars(ax, labels: list[str], series: dict[str, list[float]], ylabel: str,
                  log_y: bool = False) -> None:
     """Bars for each label, one colour per series (NaN values leave a gap)."""
@@ -121,7 +128,7 @@ def grouped_bars(ax, labels: list[str], series: dict[str, list[float]], ylabel: 
     xs = np.arange(len(labels))
     for i, (name, vals) in enumerate(series.items()):
         ax.bar(xs + (i - (n - 1) / 2) * width, vals, width, label=name)
-    ax.set_xticks(xs, [lbl.replace("float", "fp") for lbl in labels], rotation=30, ha="right", fontsize=8)
+    ax.set_xticks(xs, [_tick(lbl) for lbl in labels], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel(ylabel)
     if log_y:
         ax.set_yscale("log")

@@ -262,7 +262,8 @@ def _isoarea_section(ctx, df, fmt, iso: IsoAreaConfig, library: str = "ge"):
              f"the roofline.\n\n" + oneclock.clock_sentence(target, plan, iso.fo4_ps))
     if target is not None:
         intro += (" Energy per MAC is the gate-level figure at one product register (the extra registers' "
-                  "energy is not in it); verification ran at the sweep's depth (`measured_at_stages`).")
+                  "energy is not in it); the cocotb benches ran the swept designs (one product register, sequential summation): a deeper design "
+                  "shows `verified` as not run.")
     sec = Section("isoarea", "Iso-area throughput and workload speedup", intro=intro, tables=tables,
                   figures=[Figure("Peak throughput at equal area.", path, src)])
     return sec, {"table": table, "work": work, "target": target, "plan": plan, "speed": speed}

@@ -57,7 +57,8 @@ def build(ctx: ReportContext, iso=None) -> Section:
              f"bytes at the bandwidth (shapes: hwmodel.workloads).\n\n"
              + oneclock.clock_sentence(target, plan, iso.fo4_ps)
              + (" Energy per MAC is the sweep's gate-level figure at one product register: the extra "
-                "registers' energy is not in it." if target is not None else ""))
+                "registers' energy is not in it; `verified` is the bench result of the swept design, not run for a "
+                "deeper one." if target is not None else ""))
     if target is not None:
         intro = intro.replace("clocked at its own critical path", "all at one clock (below)")
     tables = [Table("Designs at equal area: units that fit, clock, peak throughput, efficiency"
