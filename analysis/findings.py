@@ -216,6 +216,30 @@ def verdict(table: pd.DataFrame, sweep: pd.DataFrame, fmt: str, acc: str, target
     return out
 
 
+def accelerator_winners(win: pd.DataFrame | None) -> list[Finding]:
+    """From analysis.accelerator.winners: per phase, which design is fastest and which spends the
+    least energy per token, on each workload (one sentence per phase)."""
+    if win is None or len(win) == 0:
+        return []
+    out = []
+    for phase, what in (("prefill", "compute-bound prefill"), ("decode", "memory-bound decode")):
+        g = win[win["phase"] == phase]
+        if g.empty:
+            continue
+        parts, figs = [], []
+        for _, r in g.iterrows():
+            part = f"{r['workload']}: fastest **{r['fastest']}** (**{fmt_figure(float(r['time_per_token_ms']))} ms**/token)"
+            figs.append((f"time:{r['workload']}", float(r["time_per_token_ms"])))
+            if r.get("least_energy") is not None and _num(r.get("energy_per_token_mj")) is not None:
+                part += (f", least energy **{r['least_energy']}** "
+                         f"(**{fmt_figure(float(r['energy_per_token_mj']))} mJ**/token)")
+                figs.append((f"energy:{r['workload']}", float(r["energy_per_token_mj"])))
+            parts.append(part)
+        out.append(Finding(f"Whole accelerator (array + buffer, same budget and clock), {what}: "
+                           + "; ".join(parts) + ".", tuple(figs), "whole-accelerator table"))
+    return out
+
+
 def as_markdown(findings: list[Finding | None]) -> str:
     """A Markdown bullet list of the findings that exist."""
     return "\n".join(f"- {f.text}" + (f" *(from: {f.source})*" if f.source else "")

@@ -30,6 +30,12 @@ def build(ctx: ReportContext) -> Section:
             f"registers alone (their accumulate loop is longer): "
             + (", ".join(f"{r.in_fmt}/{r.acc}" for r in miss.itertuples()) or "none") + ".",
             (("missed", float(len(miss))), ("designs", float(len(table)))), "iso-area table (meets_clock)"))
+    items += findings.accelerator_winners(fr.get("accel_winners"))
+    if fr.get("accel_winners") is None:
+        from analysis import accelerator
+        if not accelerator.available():
+            items.append(findings.Finding("Whole accelerator (array + buffers, energy per token) not shown: "
+                                          + accelerator.missing_reason() + "."))
     md = findings.as_markdown(items)
     # Headline: what the budget buys against how accurate it is.
     q = sweep[["in_fmt_spec", "acc", "sqnr_db"]].drop_duplicates(["in_fmt_spec", "acc"])

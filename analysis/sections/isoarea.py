@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from analysis.section import Figure, ReportContext, Section, Table
 
 
@@ -81,6 +83,7 @@ def build(ctx: ReportContext, iso=None) -> Section:
     if plan is not None:
         tables.insert(1, Table("Pipeline depth each design needs for the clock (critical path per depth tried)",
                                plan.drop(columns=["in_fmt_spec"], errors="ignore"), synth_src))
+    notes += "\n\n" + _whole_accelerator(fr, tables, src)
     fig, ax = plots.new_figure(ncols=2, width_in=10)
     best = table.drop_duplicates("in_fmt")  # the fastest accumulator choice per format
     plots.reference_bars(ax[0], [f"{f}/{a}" for f, a in zip(best["in_fmt"], best["acc"])],
@@ -97,6 +100,47 @@ def build(ctx: ReportContext, iso=None) -> Section:
     figures = [Figure("Peak throughput at equal area, and predicted workload times.", path, src)]
     return Section(key="isoarea", title="Iso-area accelerator what-if", intro=intro, tables=tables,
                    figures=figures, notes=notes)
+
+
+def _whole_accelerator(fr: dict, tables: list, src: str) -> str:
+    """The array-plus-buffer tables (analysis.accelerator) when hwmodel.memory exists; the note says
+    what was shown or why not."""
+    from analysis import accelerator
+    iso = fr["iso"]
+    if not accelerator.available():
+        fr["accel"] = None
+        return f"**Whole accelerator not shown:** {accelerator.missing_reason()}."
+    if iso.budget_ge is None:
+        fr["accel"] = None
+        return "**Whole accelerator not shown:** it is priced in gate equivalents (give budget_ge)."
+    acc = accelerator.accelerator_table(fr["table"], fr["sweep"], iso.budget_ge, iso.bandwidth_gb_s)
+    win = accelerator.winners(acc)
+    fr["accel"], fr["accel_winners"] = acc, win
+    msrc = (src + "; buffers and DRAM: hwmodel.memory (CACTI 7 via hwcomponents-cacti; DRAM pJ/bit table "
+            "with sources), buffer area in GE by the NAND2_X1 area of rtl/lib/cells.csv")
+    tables.append(Table("Whole accelerator in the same budget: MAC array plus a 1 MiB buffer, per workload "
+                        "(time and energy per token; delivered = workload ops / time)", acc, msrc))
+    tables.append(Table("Which design wins where (least time and least energy per token)", win, msrc))
+    ref = isoarea_h100_per_token()
+    if ref is not None:
+        tables.append(ref)
+    return ("The whole-accelerator tables take a 1 MiB on-chip buffer (CACTI area) out of the budget "
+            "first and price every operand's trip through buffer and DRAM at the design's bit width.")
+
+
+def isoarea_h100_per_token():
+    """The H100's time per token for the same workloads (fitted on our measurements), or None."""
+    from analysis import isoarea
+    h = isoarea.h100_reference()
+    if h is None:
+        return None
+    ref, ref_src = h
+    rows = []
+    for _, r in ref.iterrows():
+        for w in isoarea.WORKLOADS:
+            rows.append({"gpu": r["in_fmt"], "workload": w.name,
+                         "time_per_token_ms": r[f"{w.name} time_ms"] / w.tokens})
+    return Table("The measured GPU beside it: H100 time per token", pd.DataFrame(rows), ref_src)
 
 
 _FIRST = ["in_fmt", "acc", "meets_clock", "pipeline_stages", "latency_cycles", "clock_ghz", "peak_tops",

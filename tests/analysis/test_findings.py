@@ -122,3 +122,15 @@ def test_wide_table_scrolls_in_its_own_box(tmp_path):
     assert 'href="data/s_1.csv"' in html
     # the long table shows its first rows and says so
     assert "First 12 of 100 rows." in html and ">99<" not in html
+
+
+def test_accelerator_winners_match_their_table():
+    win = pd.DataFrame({"workload": ["P", "D"], "phase": ["prefill", "decode"], "fastest": ["int8/kulisch:12", "int4/kulisch:12"],
+                        "time_per_token_ms": [0.1066, 2.264], "least_energy": ["int8/kulisch:12", "int4/kulisch:12"],
+                        "energy_per_token_mj": [1.52, 340.9]})
+    out = findings.accelerator_winners(win)
+    assert len(out) == 2 and "compute-bound prefill" in out[0].text and "memory-bound decode" in out[1].text
+    for f, (_, r) in zip(out, win.iterrows()):
+        assert f"fastest **{r['fastest']}**" in f.text
+        stated = [float(x) for x in re.findall(r"\*\*([\d.]+) m[sJ]\*\*", f.text)]
+        assert close(stated[0], r["time_per_token_ms"]) and close(stated[1], r["energy_per_token_mj"])
