@@ -112,7 +112,7 @@ def test_cli_rejects_unknown_section(tmp_path, capsys):
     rc = main(["report", "--out", str(tmp_path), "--only", "nope"])
     assert rc == 2
     err = capsys.readouterr().err
-    assert "--only must name sections from area, paper" in err and "'nope'" in err
+    assert "--only must name sections from findings, area, paper" in err and "'nope'" in err
 
 
 def test_cli_rejects_bad_jobs(tmp_path, capsys):
