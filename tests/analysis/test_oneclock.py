@@ -98,10 +98,10 @@ def test_real_int8_kulisch_clock_and_fp32_refusal(tmp_path):
     """With Yosys: INT8 into Kulisch is fastest at one product register (the register cuts the
     multiplier off: p1 shorter than p0, p2 no shorter), and FP8 into FP32 cannot reach that clock."""
     t = oneclock.resolve_target("ge", cache_dir=tmp_path)
-    plan = oneclock.at_clock([("int8", "kulisch"), ("e4m3", "fp32")], t, cache_dir=tmp_path)
+    plan = oneclock.at_clock([("int8", "kulisch"), ("e4m3", "fp32")], t, cache_dir=tmp_path, interleave=False)
     plan = plan.set_index("in_fmt")
     tried = [float(x.split(": ")[1]) for x in plan.loc["int8", "depths_tried"].split(", ")]
-    assert tried[1] < tried[0] and tried[2] >= tried[1] * 0.999 and t.period == pytest.approx(tried[1])
+    assert tried[1] < tried[0] and tried[2] >= tried[1] * 0.999 and t.period == pytest.approx(tried[1], rel=1e-3)
     assert not bool(plan.loc["float8_e4m3fn", "meets_clock"])
     assert plan.loc["float8_e4m3fn", "critical_path_fo4"] > 2 * t.period
 
