@@ -129,3 +129,26 @@ def test_interleave_off_in_config(tmp_path, monkeypatch):
     monkeypatch.setattr(oneclock, "_meet_clock_hook", lambda: fake_meet_clock)
     sec, t = _iso_table(_run(tmp_path, interleave=False))
     assert not bool(t.loc[("int8", "float32"), "meets_clock"])
+
+
+def test_cli_options_reach_the_config(tmp_path, monkeypatch):
+    import analysis.whatif as wmod
+    seen = {}
+
+    def capture(*a, config=None, **k):
+        seen["iso"] = config.isoarea
+        raise UnsupportedConfig("stop here")
+    monkeypatch.setattr(wmod, "run_whatif", capture)
+    assert main(["whatif", "e3m4", "--unpipelined", "--out", str(tmp_path / "w")]) == 2
+    assert seen["iso"].unpipelined and seen["iso"].clock_fo4 is None
+    assert main(["whatif", "e3m4", "--clock-fo4", "90", "--out", str(tmp_path / "w")]) == 2
+    assert seen["iso"].clock_fo4 == 90.0 and not seen["iso"].unpipelined
+
+
+def test_config_keys_typed():
+    from analysis.config import parse_config
+    from hwmodel.errors import DataError
+    cfg = parse_config({"isoarea": {"clock_fo4": 90, "unpipelined": False, "interleave": False}})
+    assert cfg.isoarea.clock_fo4 == 90.0 and cfg.isoarea.interleave is False
+    with pytest.raises(DataError, match="isoarea.unpipelined must be true or false"):
+        parse_config({"isoarea": {"unpipelined": "yes"}})
