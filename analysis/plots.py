@@ -87,7 +87,7 @@ def mark_references(ax, df: pd.DataFrame, x: str, y: str) -> int:
 
 
 def reference_bars(ax, labels: list[str], values: list[float], ylabel: str,
-                   missed: list[bool] | None = None, log_y: bool = False) -> None:
+                   missed: list[bool] | None = None, log_y: bool = False, highlight: str | None = None) -> None:
     """One bar per 'format/acc' label; reference designs outlined and named, designs that miss the
     common clock hatched (they run at the slower clock they reach); each bar carries its value."""
     from matplotlib.patches import Patch
@@ -96,7 +96,8 @@ def reference_bars(ax, labels: list[str], values: list[float], ylabel: str,
     for i, (lbl, v) in enumerate(zip(labels, values)):
         f, _, a = lbl.partition("/")
         ref = reference_label(f, a) is not None
-        ax.bar(xs[i], v, 0.7, color="#9bbbd4" if missed[i] else "#2b6a99", hatch="xx" if missed[i] else None,
+        colour = "#d9822b" if lbl == highlight else ("#9bbbd4" if missed[i] else "#2b6a99")
+        ax.bar(xs[i], v, 0.7, color=colour, hatch="xx" if missed[i] else None,
                edgecolor="black" if ref else "none", linewidth=2.0 if ref else 0)
         if v == v:
             ax.annotate(f"{v:.3g}", (xs[i], v), fontsize=7, ha="center", xytext=(0, 2),
@@ -110,6 +111,8 @@ def reference_bars(ax, labels: list[str], values: list[float], ylabel: str,
     handles = [Patch(facecolor="#2b6a99", edgecolor="black", linewidth=2, label="reference (ref)")]
     if any(missed):
         handles.append(Patch(facecolor="#9bbbd4", hatch="xx", label="misses the common clock"))
+    if highlight in labels:
+        handles.append(Patch(facecolor="#d9822b", label=f"{highlight.replace('float', 'fp')} (new)"))
     ax.legend(handles=handles, fontsize=7, loc="best", framealpha=0.6)
 
 

@@ -240,8 +240,10 @@ def _isoarea_section(ctx, df, fmt, iso: IsoAreaConfig, library: str = "ge"):
            f"memory {iso.bandwidth_gb_s:g} GB/s (H100 SXM5 HBM3 datasheet)")
     fig, ax = plots.new_figure()
     labels = [f"{f}/{a}" for f, a in zip(table["in_fmt"], table["acc"])]
+    new_label = f"{fmt.name}/{select(table, fmt, None).iloc[0]['acc']}" if len(select(table, fmt, None)) else None
     plots.reference_bars(ax, labels, list(table["peak_tops"]), f"peak TOPS in {budget}",
-                         missed=list(~table["meets_clock"].astype(bool)) if "meets_clock" in table else None)
+                         missed=list(~table["meets_clock"].astype(bool)) if "meets_clock" in table else None,
+                         highlight=new_label)
     ax.set_title(f"peak throughput at equal area, " + (f"one clock {target.period:.4g} {target.unit}"
                                                       if target is not None else "each at its own clock"),
                  fontsize=9)
@@ -266,7 +268,9 @@ def _isoarea_section(ctx, df, fmt, iso: IsoAreaConfig, library: str = "ge"):
                   "shows `verified` as not run.")
     sec = Section("isoarea", "Iso-area throughput and workload speedup", intro=intro, tables=tables,
                   figures=[Figure("Peak throughput at equal area.", path, src)])
-    return sec, {"table": table, "work": work, "target": target, "plan": plan, "speed": speed}
+    return sec, {"table": table, "work": work, "target": target, "plan": plan, "speed": speed,
+                 "figure": Figure("Peak throughput at equal area (the new design in orange, references "
+                                  "outlined).", path, src)}
 
 
 def _findings_section(fmt, acc, df, iso, frames) -> Section:
@@ -315,7 +319,8 @@ def _findings_section(fmt, acc, df, iso, frames) -> Section:
     items.append(findings.area_vs_paper(df, acc="fp32"))
     md = findings.as_markdown(items) or "- No finding: the iso-area comparison did not run (see below)."
     return Section("findings", "Findings", intro="Computed from the tables below; each figure in bold, its "
-                   "table named. The verdict closes the page.\n\n" + md)
+                   "table named. The verdict closes the page.\n\n" + md,
+                   figures=[frames["figure"]] if frames is not None else [])
 
 
 def _verdict_section(fmt, acc, df, frames) -> Section:
