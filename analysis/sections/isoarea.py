@@ -27,6 +27,9 @@ def frames(ctx: ReportContext, iso=None) -> dict:
         df = df[df["library"] == "ge"] if iso.budget_mm2 is None else df[~df["library"].isin(["ge", "paper"])]
     library = "ge" if iso.budget_mm2 is None else str(df["library"].iloc[0])
     df = oneclock.canonical(df)
+    if ctx.quick and iso.interleave:  # quick mode stays small: no interleaved-loop search
+        import dataclasses
+        iso = dataclasses.replace(iso, interleave=False)
     rows, target, plan = oneclock.plan_sweep(df, iso, library, cache_dir=ctx.cache_dir, jobs=ctx.jobs)
     table = isoarea.isoarea_table(rows, budget_ge=iso.budget_ge, budget_mm2=iso.budget_mm2,
                                   clock_ghz_max=iso.clock_ghz_max, fo4_ps=oneclock.fo4_for(target, iso.fo4_ps))
@@ -58,6 +61,7 @@ def build(ctx: ReportContext, iso=None) -> Section:
              f"attention runs on the same MACs; norms, residuals, softmax and KV-cache reads move their "
              f"bytes at the bandwidth (shapes: hwmodel.workloads).\n\n"
              + oneclock.clock_sentence(target, plan, iso.fo4_ps)
+             + (" Quick mode: no interleaved-accumulator search." if ctx.quick and target is not None else "")
              + (" Energy per MAC is the sweep's gate-level figure at one product register: the extra "
                 "registers' energy is not in it; `verified` is the bench result of the swept design, not run for a "
                 "deeper one." if target is not None else ""))
