@@ -39,8 +39,8 @@ from analysis.section import Figure, ReportContext, Section, Table
 # numerics quality, GPU roofline, iso-area, Pareto, format catalogue.
 # "findings" is shown first but built last (RUN_LAST): its statements are computed from the others'
 # tables.
-SECTION_ORDER = ["findings", "area", "paper", "verification", "energy", "numerics", "gpu", "isoarea", "pareto",
-                 "formats"]
+SECTION_ORDER = ["findings", "area", "paper", "verification", "energy", "fpga", "physical", "numerics", "gpu",
+                 "isoarea", "pareto", "formats"]
 
 RUN_LAST = ("findings",)
 
@@ -100,7 +100,7 @@ def _default_title(name: str) -> str:
         "verification": "Verification of the RTL against the golden numerics",
         "energy": "Energy per MAC",
         "numerics": "Numerical quality",
-        "gpu": "GPU roofline (H100)",
+        "gpu": "GPU roofline (H100, H200)",
         "isoarea": "Iso-area accelerator what-if",
         "findings": "Findings",
         "pareto": "Pareto fronts: quality versus cost",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,12 @@ import pandas as pd
 from hwmodel.errors import DataError, UnsupportedConfig
 
 DATA_DIR = Path(__file__).parent / "data"
-DEFAULT_MEASUREMENTS = DATA_DIR / "gpu"
+# Our committed measurements, one folder per GPU (each made by `hwdse gpu-bench --out DIR`).
+COMMITTED = {"h100-sxm": DATA_DIR / "gpu" / "h100", "h200": DATA_DIR / "gpu" / "h200"}
+COMMITTED_ALIASES = {"h100": "h100-sxm", "h100-sxm": "h100-sxm", "h200": "h200"}
+DEFAULT_MEASUREMENTS = COMMITTED["h100-sxm"]
+# CSVs a measurement folder must hold (random.csv, the validation shapes, is optional).
+FOLDER_PARTS = ("gemm", "copy", "quant", "elementwise")
 DATASHEET_CSV = DATA_DIR / "gpu_datasheet.csv"
 ANCHORS_CSV = DATA_DIR / "gpu_anchors.csv"
 
@@ -93,13 +99,44 @@ def load_datasheet(path: Path = DATASHEET_CSV) -> pd.DataFrame:
     return df
 
 
+# The device name torch/nvidia-smi reports -> the datasheet entry (first match wins). Variants with
+# other clocks or memory (H100 NVL, H200 NVL, A100 PCIe/40GB, ...) have no entry: no match.
+DEVICE_PATTERNS = (
+    (r"\bH100\b.*\bPCIe\b", "h100-pcie"),
+    (r"\bH100\b(?!.*\b(NVL|PCIe)\b)", "h100-sxm"),
+    (r"\bH200\b(?!.*\bNVL\b)", "h200"),
+    (r"\bA100[- ]SXM4?-80GB\b|\bA100 80GB (HBM2e|SXM)", "a100-sxm"),
+    (r"\bL40S\b", "l40s"),
+    (r"\bB200\b", "b200"),
+    (r"\bMI300X\b", "mi300x"),
+    (r"\bRTX 4090\b", "rtx-4090"),
+    (r"\bRTX A6000\b", "rtx-a6000"),
+)
+
+
+def datasheet_name(device: str) -> str | None:
+    """The datasheet entry of a measured device name ('NVIDIA H200' -> 'h200'), or None."""
+    for pattern, name in DEVICE_PATTERNS:
+        if re.search(pattern, str(device)):
+            return name
+    return None
+
+
+def spec_for_device(device: str, path: Path = DATASHEET_CSV) -> GpuSpec | None:
+    """Datasheet figures of the measured device, or None when the table has no entry for it."""
+    name = datasheet_name(device)
+    if name is None or name not in set(load_datasheet(path)["gpu"]):
+        return None
+    return gpu_spec(name, path)
+
+
 def gpu_spec(gpu: str = "h100-sxm", path: Path = DATASHEET_CSV) -> GpuSpec:
     """Datasheet figures of `gpu` (names as in gpu_datasheet.csv's `gpu` column)."""
     df = load_datasheet(path)
     rows = df[df["gpu"] == gpu]
     if rows.empty:
-        raise UnsupportedConfig(f"gpu must be one of {sorted(df['gpu'].unique())} or a measurement "
-                                f"CSV path, not {gpu!r}")
+        raise UnsupportedConfig(f"gpu must be one of the datasheet's "
+                                f"{', '.join(sorted(df['gpu'].unique()))}, not {gpu!r}")
     peaks, sources = {}, {}
     mem, sms, l2 = float("nan"), 0, float("nan")
     for _, r in rows.iterrows():
@@ -154,7 +191,8 @@ def check_measurements(df: pd.DataFrame, path, what: str = "GPU measurement CSV"
 
 @dataclass
 class Measurements:
-    """Our measurements of one GPU: GEMMs, copy, quantise and elementwise rows, and metadata."""
+    """Our measurements of one GPU: GEMMs (fitting grid), random validation shapes, copy,
+    quantise and elementwise rows, and metadata."""
 
     gemm: pd.DataFrame
     copy: pd.DataFrame | None
@@ -162,6 +200,7 @@ class Measurements:
     elementwise: pd.DataFrame | None
     meta: dict
     source: str
+    random: pd.DataFrame | None = None
 
     @property
     def sm_count(self) -> int:
@@ -174,19 +213,49 @@ class Measurements:
         return str(gpu.get("gpu_name", "unknown GPU"))
 
 
+def measurement_path(source) -> Path:
+    """A committed GPU's folder (h100-sxm, h100, h200) or the given folder/CSV path."""
+    if source in (None, ""):
+        return DEFAULT_MEASUREMENTS
+    if str(source) in COMMITTED_ALIASES:
+        return COMMITTED[COMMITTED_ALIASES[str(source)]]
+    p = Path(source)
+    if not p.exists():
+        raise UnsupportedConfig(
+            f"--gpu must be a measurement folder (made by `hwdse gpu-bench --out DIR`) or a "
+            f"committed one ({', '.join(sorted(COMMITTED))}), not {str(source)!r}")
+    return p
+
+
+def _devices(df: pd.DataFrame | None) -> set:
+    if df is None or "device" not in df.columns:
+        return set()
+    return {str(d) for d in df["device"].dropna().unique() if str(d)}
+
+
 def load_measurements(path: Path | str = DEFAULT_MEASUREMENTS) -> Measurements:
-    """A folder with gemm.csv (and optionally copy/quant/elementwise.csv, metadata.json), or one
-    GEMM CSV whose folder may hold the others."""
+    """A folder made by `hwdse gpu-bench --out DIR` (gemm, copy, quant, elementwise CSVs and
+    metadata.json; random.csv optional), or one GEMM CSV whose folder may hold the others.
+
+    A folder must be complete and of one device: every CSV's `device` column and metadata.json's
+    GPU name agree."""
     path = Path(path)
     if path.is_dir():
         folder, gemm_path = path, path / "gemm.csv"
+        missing = [f"{p}.csv" for p in FOLDER_PARTS if not (folder / f"{p}.csv").is_file()]
+        if not (folder / "metadata.json").is_file():
+            missing.append("metadata.json")
+        if missing:
+            raise DataError(f"GPU measurement folder {str(folder)!r} lacks {', '.join(missing)}; "
+                            f"run `hwdse gpu-bench --out {folder}` (it measures only what is "
+                            f"missing)")
     else:
         folder, gemm_path = path.parent, path
     gemm = check_measurements(_read_csv(gemm_path, "GPU measurement CSV"), gemm_path)
     if "kernel" in gemm.columns:
         gemm = gemm[gemm["kernel"] != "torch_copy"].reset_index(drop=True)
     extra = {}
-    for part in ("copy", "quant", "elementwise"):
+    for part in ("copy", "quant", "elementwise", "random"):
         p = folder / f"{part}.csv"
         extra[part] = check_measurements(_read_csv(p, f"GPU {part} CSV"), p, f"GPU {part} CSV") \
             if p.is_file() and p != gemm_path else None
@@ -197,6 +266,16 @@ def load_measurements(path: Path | str = DEFAULT_MEASUREMENTS) -> Measurements:
             meta = json.loads(mp.read_text())
         except json.JSONDecodeError as exc:
             raise DataError(f"GPU metadata {str(mp)!r} must be JSON: {exc}") from None
-    name = (meta.get("gpu", meta) or {}).get("gpu_name", "unknown GPU")
+    name = (meta.get("gpu", meta) or {}).get("gpu_name")
+    seen = {"gemm.csv": _devices(gemm)}
+    seen.update({f"{k}.csv": _devices(v) for k, v in extra.items()})
+    if name:
+        seen["metadata.json"] = {str(name)}
+    found = {d for v in seen.values() for d in v}
+    if len(found) > 1:
+        where = "; ".join(f"{f}: {', '.join(sorted(v))}" for f, v in seen.items() if v)
+        raise DataError(f"GPU measurement folder {str(folder)!r} mixes devices ({where}); measure "
+                        f"each GPU into its own folder with `hwdse gpu-bench --out DIR`")
+    name = name or (found.pop() if found else "unknown GPU")
     return Measurements(gemm, extra["copy"], extra["quant"], extra["elementwise"], meta,
-                        f"our measurement ({name}, {gemm_path.name})")
+                        f"our measurement ({name}, {gemm_path.name})", extra["random"])

@@ -15,7 +15,11 @@ Model dimensions come from the models' published configurations (the `source` of
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from hwmodel.errors import UnsupportedConfig
 
@@ -88,6 +92,48 @@ def gemm_shapes(models=("bert-base", "bert-large", "gpt2", "gpt2-xl", "llama-2-7
             for m in tokens:
                 seen.setdefault((m, n, k), f"{name}:{layer}")
     return [(m, n, k, label) for (m, n, k), label in seen.items()]
+
+
+# The random validation shapes: never part of the fitting grid, measured into random.csv.
+RANDOM_SEED = 20261201
+RANDOM_COUNT = 40
+# Random shapes that ARE part of the fitting grid (gemm.csv, label "fitrandomN"): another seed,
+# disjoint from the validation shapes, so that the fit sees shapes off the models' widths too.
+FIT_RANDOM_SEED = 7
+FIT_RANDOM_COUNT = 48
+
+
+def fit_random_shapes(n: int = FIT_RANDOM_COUNT) -> list[tuple[int, int, int, str]]:
+    """Seeded random shapes of the fitting grid, disjoint from `random_gemm_shapes()`."""
+    avoid = {(m, nn, k) for m, nn, k, _ in random_gemm_shapes()}
+    return random_gemm_shapes(n, FIT_RANDOM_SEED, "fitrandom", avoid)
+
+
+def random_gemm_shapes(n: int = RANDOM_COUNT, seed: int = RANDOM_SEED, prefix: str = "random",
+                       avoid=frozenset()) -> list[tuple[int, int, int, str]]:
+    """`n` seeded (M, N, K, label) shapes off the measurement grid, for validating the fitted model.
+
+    M is log-uniform in 16..16384 (the first quarter of the shapes in 16..64: skinny decode-like
+    GEMMs), N and K log-uniform in 256..16384 and rounded to multiples of 16 (what cuBLASLt FP8
+    and cuBLAS INT8 accept); the set is the same on every machine. A shape that falls on the grid
+    (`gemm_shapes()`) is drawn again.
+    """
+    if not (isinstance(n, int) and n > 0):
+        raise UnsupportedConfig(f"number of random shapes must be a positive integer, not {n!r}")
+    rng = np.random.default_rng(seed)
+    grid = {(m, nn, k) for m, nn, k, _ in gemm_shapes()}
+    out: list[tuple[int, int, int, str]] = []
+    seen = set()
+    while len(out) < n:
+        m_hi = 64 if len(out) < n // 4 else 16384
+        m = int(round(math.exp(rng.uniform(math.log(16), math.log(m_hi)))))
+        nn, k = (int(round(math.exp(rng.uniform(math.log(256), math.log(16384))) / 16)) * 16
+                 for _ in range(2))
+        if (m, nn, k) in grid or (m, nn, k) in seen or (m, nn, k) in avoid:
+            continue
+        seen.add((m, nn, k))
+        out.append((m, nn, k, f"{prefix}{len(out)}"))
+    return out
 
 
 @dataclass(frozen=True)

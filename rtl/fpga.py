@@ -99,32 +99,28 @@ def tool_versions(family: str | None = None) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 # The design: the one call that turns (format, accumulator, unit) into RTL
 # ---------------------------------------------------------------------------------------------
-def parse_unit_arg(unit: str) -> tuple[str, int]:
-    """'mac' | 'mul' | 'dot:N' -> (kind, n)."""
-    u = str(unit).strip().lower()
-    m = re.fullmatch(r"(mac|mul)|dot:(\d+)", u)
-    if not m:
-        raise UnsupportedConfig(f"unit must be mac, mul or dot:N (N >= 1), not {unit!r}")
-    if m.group(1):
-        return m.group(1), 1
-    n = int(m.group(2))
-    if n < 1:
-        raise UnsupportedConfig(f"dot-product length must be >= 1, not {n}")
-    return "dot", n
+def parse_unit_arg(unit) -> tuple[str, int]:
+    """'mac' | 'mul' | 'dot:N' (any spelling rtl.unit.parse_unit reads) -> (kind, n); arrays are
+    refused here (a whole array rarely fits the small FPGA parts)."""
+    from rtl.unit import parse_unit
+    u = parse_unit(unit)
+    if u.kind == "array":
+        raise UnsupportedConfig(f"unit must be mac, mul or dot:N for the FPGA tier, not {u.spec!r}")
+    return u.kind, u.n
 
 
 def unit_design(in_fmt, acc, unit: str = "mac", pipeline_stages: int = 1) -> tuple[str, str]:
-    """(top module name, RTLIL text) of a unit. The only place this module builds a component."""
+    """(top module name, RTLIL text) of a unit, built through rtl.unit.unit_config(...).create()
+    like every other unit of the tool."""
     import warnings
-    from amaranth.back import rtlil
-    from rtl.synth import build_unit
-    kind, n = parse_unit_arg(unit)
+
+    from rtl.export import rtlil_text
+    from rtl.unit import unit_config
+    cfg = unit_config(in_fmt, acc, unit, pipeline_stages)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        comp = build_unit(in_fmt, acc, kind, n, pipeline_stages)
-    top = getattr(getattr(comp, "config", None), "name", None) or "top"
-    text = rtlil.convert(comp, name=top, emit_src=False)
-    return top, text
+        text = rtlil_text(cfg, header=False)
+    return cfg.name, text
 
 
 def port_bits(rtl: str, top: str) -> int:

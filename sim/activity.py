@@ -64,7 +64,8 @@ def _port_bit_rates(stimulus: dict, widths: dict) -> dict:
 def netlist_activity(netlist_v: str, top: str, liberty, stimulus: dict, *, label: str = "",
                      cache_dir=None) -> Activity:
     """Simulate `stimulus` (port -> codes per cycle) on the flat netlist; toggles per cycle."""
-    from sim.energy import Netlist, _ports, build_sim, DEFAULT_CACHE
+    from sim.netlist import Netlist, _ports
+    from sim.toggles import DEFAULT_CACHE, build_sim
     path = Path(liberty)
     try:
         text = path.read_text(errors="replace")

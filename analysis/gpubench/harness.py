@@ -1,14 +1,20 @@
-"""Check, then time, every kernel on every shape; write CSV rows and a metadata JSON.
+"""Check, then time, every kernel on every shape, in independent passes; resumable.
 
-Contract of the output (read back by hwmodel.gpudata):
-  gemm.csv, quant.csv, copy.csv, elementwise.csv with columns
-    dtype, kernel, M, N, K, m_run, time_s, ops_per_s, bytes_per_s, config, rel_err, check
-  time_s is the median of triton.testing.do_bench (CUDA events, L2 flushed before each call, and
-  inputs rotated over several buffer sets where one set is smaller than 4x the L2). ops_per_s
-  counts 2*M*N*K for GEMMs (M the caller's rows, also where the library needs M padded to m_run)
-  and elements for quantise/dequantise/elementwise rows. bytes_per_s counts the fewest bytes:
-  each input read once, each output written once (copy: read + write).
-  metadata.json: GPU name, SM count, L2, clocks, driver, CUDA, torch, triton, date, command.
+Output folder (read as is by hwmodel.gpudata / `hwdse roofline --gpu DIR`):
+  gemm.csv     the fitting grid (square 256..16384, the models' linear layers), every kernel
+  random.csv   seeded random shapes off the grid (hwmodel.workloads.random_gemm_shapes), for
+               validation only, never for fitting
+  copy.csv, quant.csv, elementwise.csv   memory-bound ceilings and operators
+  raw/<part>.csv   one row per pass, appended as measured (what resumption reads)
+  metadata.json    GPU, SM count, L2, clocks, driver, CUDA, torch, triton; one entry per
+                   invocation with date, command, commit (and where the commit came from)
+Columns of the summary CSVs: dtype, kernel, M, N, K, m_run, time_s (median over the passes,
+seconds), ops_per_s (2*M*N*K / time_s for GEMMs, M the caller's rows also where the library
+needs M padded to m_run; elements/s for quantise/dequantise/elementwise rows), bytes_per_s (the
+fewest bytes: each input read once, each output written once; copy: read + write), config (the
+Triton tile config tuning chose), rel_err, check, label, device (the GPU's name), n_passes,
+spread ((max - min) / median over the passes), passes_agree (spread <= PASS_TOLERANCE),
+pass_times_s.
 
 Every kernel is checked on its real inputs against a float64 reference before it is timed (rows
 sampled for large M); a failed check records check="FAIL" and the kernel is not timed.
@@ -24,39 +30,55 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from hwmodel.errors import ToolNotFound
+from hwmodel.errors import DataError, ToolNotFound
 
 COLUMNS = ["dtype", "kernel", "M", "N", "K", "m_run", "time_s", "ops_per_s", "bytes_per_s",
            "config", "rel_err", "check", "spread"]
 
-# GEMM kernels: name -> (dtype label, needs M padded to a multiple / lower bound)
+# GEMM kernels, their dtype label in gemm.csv
 GEMM_KERNELS = ["cublas_bf16", "cublas_fp16", "cublas_tf32", "cublas_int8", "triton_int8",
                 "cublas_fp8_e4m3", "cublas_fp8_e5m2", "triton_int8_blk1x128",
-                "triton_int8_blk32"]
+                "triton_int8_blk32", "cublas_fp8_blk1x128", "triton_fp8_blk1x128"]
 KERNEL_DTYPE = {
     "cublas_bf16": "bf16", "cublas_fp16": "fp16", "cublas_tf32": "tf32", "cublas_int8": "int8",
     "triton_int8": "int8", "cublas_fp8_e4m3": "fp8_e4m3", "cublas_fp8_e5m2": "fp8_e5m2",
     "triton_int8_blk1x128": "int8_blk128", "triton_int8_blk32": "int8_blk32",
+    "cublas_fp8_blk1x128": "fp8_blk128", "triton_fp8_blk1x128": "fp8_blk128",
 }
+# Kernels timed on the random validation shapes (random.csv): the three cuBLAS dtypes the model's
+# accuracy goal names, and the kernels of the block-scaled data flows.
+RANDOM_KERNELS = ["cublas_bf16", "cublas_int8", "cublas_fp8_e4m3", "triton_int8",
+                  "triton_int8_blk1x128", "cublas_fp8_blk1x128"]
 # Relative Frobenius error allowed against the float64 reference computed from the kernel's own
 # (already rounded) inputs: only accumulation and output rounding remain. bf16 output: half an
 # ulp is 2^-9 ~ 2e-3 per element; tf32 rounds the fp32 inputs to 10 mantissa bits (~5e-4 each).
 TOLERANCE = {"bf16": 1e-2, "fp16": 5e-3, "tf32": 5e-3, "int8": 0.0, "fp8_e4m3": 1e-2,
-             "fp8_e5m2": 1e-2, "int8_blk128": 1e-2, "int8_blk32": 1e-2}
+             "fp8_e5m2": 1e-2, "int8_blk128": 1e-2, "int8_blk32": 1e-2, "fp8_blk128": 1e-2}
+# Independent passes: every row is timed once per pass (passes run one after another over the
+# whole set, so a transient slowdown of the machine hits one pass, not all); the CSV keeps the
+# median and the spread (max - min) / median. Rows whose passes disagree by more than this are
+# flagged (`passes_agree` False).
+PASS_TOLERANCE = 0.10
+DEFAULT_PASSES = 3
 
 
 @dataclass
 class Options:
     out_dir: Path
-    shapes: list            # (M, N, K, label)
+    shapes: list            # (M, N, K, label) of the fitting grid -> gemm.csv
     kernels: list
     quick: bool = False     # shorter timing (smoke runs)
     seed: int = 0
     command: str = ""
     tune: bool = True       # time every Triton config candidate and keep the fastest
+    random_shapes: list = field(default_factory=list)   # (M, N, K, label) -> random.csv
+    random_kernels: list = field(default_factory=list)
+    passes: int = DEFAULT_PASSES
+    time_limit_s: float = float("inf")   # start no new row after this many seconds
+    redo: list = field(default_factory=list)   # kernels whose rows in out_dir are measured again
 
 
 def _cpu_dry_run() -> bool:
@@ -75,8 +97,33 @@ def _need_cuda():
                            "run it on a CUDA machine with both") from None
     if not torch.cuda.is_available() and not _cpu_dry_run():
         raise ToolNotFound("gpu-bench needs a CUDA GPU, and torch sees none; run it on a GPU "
-                           "machine, or use the committed H100 data (`hwdse roofline`)")
+                           "machine, or use the committed measurements (`hwdse roofline`)")
     return torch
+
+
+def git_commit(repo: Path | None = None) -> tuple[str, str]:
+    """(commit, where it came from) of the code being run: `git rev-parse HEAD` (plus '-dirty'
+    when tracked files differ) in a checkout; else the HWDSE_GIT_SHA variable; else a file
+    GIT_SHA in the repository root (written by whoever copied the tree without its .git)."""
+    repo = repo or Path(__file__).resolve().parents[2]
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=repo,
+                             capture_output=True, text=True, timeout=10).stdout.strip()
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
+                             text=True, timeout=10)
+        # only the checkout this code is in: a copy inside another repository is no checkout
+        if top and Path(top).resolve() == repo.resolve() and sha.returncode == 0:
+            dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                   cwd=repo, capture_output=True, text=True, timeout=10).stdout
+            return sha.stdout.strip() + ("-dirty" if dirty.strip() else ""), "git rev-parse HEAD"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    if os.environ.get("HWDSE_GIT_SHA"):
+        return os.environ["HWDSE_GIT_SHA"], "environment variable HWDSE_GIT_SHA"
+    f = repo / "GIT_SHA"
+    if f.is_file() and f.read_text().strip():
+        return f.read_text().strip(), "file GIT_SHA in the copied tree (no .git there)"
+    return "", "unknown: no checkout, no HWDSE_GIT_SHA, no GIT_SHA file"
 
 
 def metadata(command: str) -> dict:
@@ -89,12 +136,13 @@ def metadata(command: str) -> dict:
                 "compute_capability": f"{p.major}.{p.minor}"}
     else:
         meta = {"gpu_name": "CPU DRY RUN (timings meaningless)", "sm_count": 0}
+    sha, sha_source = git_commit()
     meta.update({
         "torch": torch.__version__, "triton": triton.__version__, "cuda": torch.version.cuda,
         "cublas_note": "cuBLAS/cuBLASLt as bundled with torch",
         "python": platform.python_version(),
         "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": command, "git_sha": os.environ.get("HWDSE_GIT_SHA", ""),
+        "command": command, "git_sha": sha, "git_sha_source": sha_source,
     })
     # Read-only clock/driver query; the harness never changes the card's settings.
     q = "name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,power.limit,temperature.gpu"
@@ -125,7 +173,6 @@ class Bench:
             self.l2 = getattr(p, "L2_cache_size", 50 * 2**20) or 50 * 2**20
         self.gen = self.torch.Generator(device=self.dev)
         self.gen.manual_seed(opts.seed)
-        self.last_spread = float("nan")
         self.torch.set_float32_matmul_precision("high")   # fp32 matmul -> TF32 tensor cores
 
     # -- timing ---------------------------------------------------------------------------
@@ -162,12 +209,9 @@ class Bench:
         # at least ~7 timed calls for long kernels, so that the median means something
         rep = max(base, 7 * est_ms)
         # The GPU idles (clocks drop) while the host builds inputs and checks results: a 25 ms
-        # warm-up brings the clocks back before the first timed call. Three do_bench medians,
-        # their median kept and their spread recorded, guard against a transient slowdown.
-        runs = sorted(self.bench_ms(call, warmup=max(25 if i == 0 else 5, 2 * est_ms), rep=rep)
-                      for i in range(3))
-        ms = runs[1]
-        self.last_spread = (runs[2] - runs[0]) / ms if ms > 0 else float("nan")
+        # warm-up brings the clocks back before the timed calls. One do_bench median per pass:
+        # the repetition that guards against a transient slowdown is the independent passes.
+        ms = self.bench_ms(call, warmup=max(25, 2 * est_ms), rep=rep)
         return ms * 1e-3
 
     # -- inputs ---------------------------------------------------------------------------
@@ -214,8 +258,11 @@ def _pad_m(M: int, kernel: str) -> int:
     return M
 
 
-def gemm_case(b: Bench, kernel: str, M: int, N: int, K: int) -> dict:
-    """Check kernel on (M, N, K) against float64, then time it. Returns one CSV row."""
+def gemm_case(b: Bench, kernel: str, M: int, N: int, K: int, config: str = "") -> dict:
+    """Check kernel on (M, N, K) against float64, then time it. Returns one CSV row.
+
+    config: a Triton kernel's tile config as the CSV writes it (an earlier pass's choice): used
+    as is, without tuning again."""
     torch = b.torch
     from analysis.gpubench import kernels as kk
     dtype = KERNEL_DTYPE[kernel]
@@ -241,8 +288,9 @@ def gemm_case(b: Bench, kernel: str, M: int, N: int, K: int) -> dict:
         if kernel == "cublas_int8":
             mk = lambda s: (lambda: torch._int_mm(s[0], s[1].t()))  # noqa: E731
         else:
-            cfg_t = _tune(b, lambda s, c: (lambda: kk.int8_gemm(s[0], s[1], s[2], config=c)),
-                          sets, kk.INT8_CONFIGS[kk.m_class(M)])
+            cfg_t = _parse_config(config) or _tune(
+                b, lambda s, c: (lambda: kk.int8_gemm(s[0], s[1], s[2], config=c)),
+                sets, kk.INT8_CONFIGS[kk.m_class(M)])
             cfg = "x".join(map(str, cfg_t))
             mk = lambda s: (lambda: kk.int8_gemm(s[0], s[1], s[2], config=cfg_t))  # noqa: E731
         ref_in = lambda s: (s[0].double(), s[1].double())  # noqa: E731
@@ -270,11 +318,39 @@ def gemm_case(b: Bench, kernel: str, M: int, N: int, K: int) -> dict:
             sets.append((qa, qw, torch.empty((M, N), dtype=torch.bfloat16, device=b.dev), sa, sw))
         run = lambda s, c: (lambda: kk.blockscaled_int8_gemm(  # noqa: E731
             s[0], s[3], s[1], s[4], qa_m, qb_n, qk, c=s[2], config=c))
-        cfg_t = _tune(b, run, sets, kk.BLOCKSCALED_CONFIGS[kk.m_class(M)])
+        cfg_t = _parse_config(config) or _tune(b, run, sets, kk.effective_configs(
+            kk.BLOCKSCALED_CONFIGS[kk.m_class(M)], qb_n, False))
         cfg = "x".join(map(str, cfg_t))
         mk = lambda s: run(s, cfg_t)  # noqa: E731
         ref_in = None
         in_bytes = M * K + N * K + 4 * (sets[0][3].numel() + sets[0][4].numel())
+    elif kernel in ("triton_fp8_blk1x128", "cublas_fp8_blk1x128"):
+        # DeepSeek-V3's FP8 recipe: e4m3 codes, float32 scales per 1x128 activation block and per
+        # 128x128 weight block, bf16 output
+        qa_m, qb_n, qk = 1, 128, 128
+        m_run = M if kernel.startswith("triton") else -(-M // 16) * 16
+        set_bytes = m_run * K + N * K + 2 * m_run * N
+        sets = []
+        for _ in range(b.n_sets(set_bytes)):
+            qa, sa = kk.quantize_blocks_fp8(b.randn((m_run, K), torch.bfloat16), qa_m, qk)
+            qw, sw = kk.quantize_blocks_fp8(b.randn((N, K), torch.bfloat16), qb_n, qk)
+            sets.append((qa, qw, torch.empty((m_run, N), dtype=torch.bfloat16, device=b.dev), sa, sw))
+        if kernel.startswith("triton"):
+            run = lambda s, c: (lambda: kk.blockscaled_int8_gemm(  # noqa: E731
+                s[0], s[3], s[1], s[4], qa_m, qb_n, qk, c=s[2], config=c))
+            cfg_t = _parse_config(config) or _tune(b, run, sets, kk.effective_configs(
+                kk.BLOCKSCALED_CONFIGS[kk.m_class(M)], qb_n, True))
+            cfg = "x".join(map(str, cfg_t))
+            mk = lambda s: run(s, cfg_t)  # noqa: E731
+        else:
+            layout = _cublas_scale_layout(b, sets[0], config)
+            cfg = f"scales{layout}"
+            sets = [s[:3] + kk.cublas_blockwise_scales(s[3], s[4], layout) + (s[3], s[4])
+                    for s in sets]
+            mk = lambda s: (lambda: kk.cublas_fp8_blockwise_gemm(  # noqa: E731
+                s[0], s[3], s[1], s[4]))
+        ref_in = None
+        in_bytes = M * K + N * K + 4 * (sets[0][-2].numel() + sets[0][-1].numel())
     else:
         raise ValueError(kernel)
 
@@ -286,7 +362,7 @@ def gemm_case(b: Bench, kernel: str, M: int, N: int, K: int) -> dict:
         else:
             s0[2].fill_(float("nan"))
     out = mk(s0)()
-    if out is None or kernel == "triton_int8" or kernel.startswith("triton_int8_blk"):
+    if out is None or kernel == "triton_int8" or kernel.startswith("triton_") and "_blk" in kernel:
         out = s0[2]
     b.sync()
     out = out[:M]
@@ -296,7 +372,8 @@ def gemm_case(b: Bench, kernel: str, M: int, N: int, K: int) -> dict:
         ref = ra[:M][rows] @ rw.t()
     else:
         qa_m, qb_n, qk = (1, 128, 128) if kernel.endswith("1x128") else (32, 32, 32)
-        ref = kk.blockscaled_gemm_ref(s0[0], s0[3], s0[1], s0[4], qa_m, qb_n, qk, rows=rows)
+        ref = kk.blockscaled_gemm_ref(s0[0][:M], s0[-2][:M], s0[1], s0[-1], qa_m, qb_n, qk,
+                                      rows=rows)
     got = out[rows]
     unwritten = bool(torch.isnan(out.float()).any().item()) if out.is_floating_point() else \
         bool((out == -2**31).any().item())
@@ -309,7 +386,7 @@ def gemm_case(b: Bench, kernel: str, M: int, N: int, K: int) -> dict:
         b.log(f"CHECK FAIL {kernel} {M}x{N}x{K}: rel_err={err:.3g} (tol {tol}), unwritten={unwritten}")
         return _row(dtype, kernel, M, N, K, m_run, float("nan"), ops, nbytes, cfg, err, "FAIL")
     t = b.time([mk(s) for s in sets])
-    return _row(dtype, kernel, M, N, K, m_run, t, ops, nbytes, cfg, err, "ok", b.last_spread)
+    return _row(dtype, kernel, M, N, K, m_run, t, ops, nbytes, cfg, err, "ok")
 
 
 def _tune(b: Bench, run, sets, configs):
@@ -322,7 +399,7 @@ def _tune(b: Bench, run, sets, configs):
         return configs[0]
     torch = b.torch
     best, best_t, base = configs[0], float("inf"), None
-    times = []
+    times, rejected = [], 0
     for c in configs:
         try:
             fns = [run(s, c) for s in sets]
@@ -336,14 +413,57 @@ def _tune(b: Bench, run, sets, configs):
                 b.log(f"  config {c} disagrees with {configs[0]}: skipped")
                 continue
             ms = b.bench_ms(lambda: [f() for f in fns], warmup=3, rep=10)
-        except Exception as exc:   # out of shared memory / registers, or not compilable here
-            b.log(f"  config {c} failed: {type(exc).__name__}: {str(exc)[:120]}")
+        except Exception as exc:   # noqa: BLE001 - a candidate this GPU or compiler rejects
+            if _harmless_rejection(exc):
+                rejected += 1      # out of shared memory / registers: expected, not a failure
+            else:
+                b.log(f"  config {c} failed: {type(exc).__name__}: {str(exc)[:120]}")
             continue
         times.append(f"{'x'.join(map(str, c))}={ms / len(fns) * 1e3:.0f}us")
         if ms < best_t:
             best, best_t = c, ms
-    b.log("  tune: " + " ".join(times))
+    if not times:
+        raise RuntimeError(f"no tile config of {len(configs)} ran on this GPU")
+    b.log("  tune: " + " ".join(times)
+          + (f" ({rejected} candidate(s) need more shared memory or registers than this GPU "
+             "has: skipped)" if rejected else ""))
     return best
+
+
+def _harmless_rejection(exc: Exception) -> bool:
+    """A tuning candidate that does not fit the GPU (Triton's OutOfResources: shared memory,
+    registers), as opposed to a compiler or kernel failure."""
+    name = type(exc).__name__
+    text = str(exc).lower()
+    return name == "OutOfResources" or "out of resource" in text or "shared memory" in text
+
+
+def _parse_config(text) -> tuple | None:
+    """'128x128x8x8x3xTruex2' (as the CSV writes a config) -> (128, 128, 8, 8, 3, True, 2)."""
+    if not isinstance(text, str) or not text or text.startswith("scales"):
+        return None
+    out = []
+    for t in text.split("x"):
+        out.append(True if t == "True" else False if t == "False" else int(t))
+    return tuple(out)
+
+
+def _cublas_scale_layout(b: Bench, s0, config: str = "") -> int:
+    """Which of the scale layouts of kernels.cublas_blockwise_scales this torch accepts."""
+    from analysis.gpubench import kernels as kk
+    if isinstance(config, str) and config.startswith("scales"):
+        return int(config[6:])
+    last = None
+    for layout in (0, 1):
+        try:
+            sa, sw = kk.cublas_blockwise_scales(s0[3], s0[4], layout)
+            kk.cublas_fp8_blockwise_gemm(s0[0], sa, s0[1], sw)
+            b.sync()
+            return layout
+        except Exception as exc:  # noqa: BLE001 - try the next layout, then report the last
+            last = exc
+    raise RuntimeError(f"torch._scaled_mm has no blockwise FP8 path here: "
+                       f"{type(last).__name__}: {str(last).splitlines()[0][:160]}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,7 +498,7 @@ def quant_cases(b: Bench, R: int, C: int) -> list[dict]:
             continue
         sets = [kk.quantize_blocks(x, qr, qc) for x in xs]
         t = b.time([(lambda x=x: kk.quantize_blocks(x, qr, qc)) for x in xs])
-        rows.append(_row("int8", name, R, C, 1, R, t, R * C, bytes_q, "", qrel, "ok", b.last_spread))
+        rows.append(_row("int8", name, R, C, 1, R, t, R * C, bytes_q, "", qrel, "ok"))
         # dequantise: check against float64 q*s rounded once to bf16
         y = kk.dequantize_blocks(q, s, qr, qc)
         b.sync()
@@ -389,7 +509,7 @@ def quant_cases(b: Bench, R: int, C: int) -> list[dict]:
             rows.append(_row("int8", dname, R, C, 1, R, float("nan"), R * C, bytes_d, "", derr, "FAIL"))
             continue
         t = b.time([(lambda q=q, s=s: kk.dequantize_blocks(q, s, qr, qc)) for q, s in sets])
-        rows.append(_row("int8", dname, R, C, 1, R, t, R * C, bytes_d, "", derr, "ok", b.last_spread))
+        rows.append(_row("int8", dname, R, C, 1, R, t, R * C, bytes_d, "", derr, "ok"))
     return rows
 
 
@@ -408,7 +528,7 @@ def copy_cases(b: Bench, sizes=COPY_SIZES) -> list[dict]:
         ok = bool(torch.equal(sets[0][1], sets[0][0]))
         t = b.time([(lambda s=s: s[1].copy_(s[0])) for s in sets]) if ok else float("nan")
         rows.append(_row("uint8", "torch_copy", n, 1, 1, n, t, 0.0, 2 * n, "", 0.0 if ok else 1.0,
-                         "ok" if ok else "FAIL", b.last_spread if ok else float("nan")))
+                         "ok" if ok else "FAIL", float("nan")))
         del sets
     return rows
 
@@ -436,75 +556,249 @@ def elementwise_cases(b: Bench, shapes) -> list[dict]:
             nbytes = passes * R * C * 2
             t = b.time([fn]) if ok else float("nan")
             rows.append(_row("bf16", name, R, C, 1, R, t, R * C, nbytes, "", err,
-                             "ok" if ok else "FAIL", b.last_spread if ok else float("nan")))
+                             "ok" if ok else "FAIL", float("nan")))
     return rows
 
 
 # ---------------------------------------------------------------------------------------------
-def _write(rows, path: Path):
+# Passes, resumption, summary
+# ---------------------------------------------------------------------------------------------
+PARTS = ("copy", "gemm", "random", "quant", "elementwise")
+RAW_COLUMNS = COLUMNS + ["label", "device", "pass"]
+SUMMARY_COLUMNS = ["dtype", "kernel", "M", "N", "K", "m_run", "time_s", "ops_per_s",
+                   "bytes_per_s", "config", "rel_err", "check", "label", "device", "n_passes",
+                   "spread", "passes_agree", "pass_times_s"]
+
+
+def _key(r) -> tuple:
+    return (str(r["kernel"]), int(r["M"]), int(r["N"]), int(r["K"]), int(r["pass"]))
+
+
+def read_raw(path: Path) -> list[dict]:
+    """Rows of a raw (one row per pass) CSV; a line cut short by an interruption is dropped."""
     import pandas as pd
-    pd.DataFrame(rows, columns=COLUMNS).to_csv(path, index=False, float_format="%.6g")
+    if not path.is_file() or path.stat().st_size == 0:
+        return []
+    df = pd.read_csv(path, on_bad_lines="skip", keep_default_na=False,
+                     dtype={"config": str, "check": str, "label": str, "device": str})
+    rows = []
+    for r in df.to_dict("records"):
+        try:
+            r["M"], r["N"], r["K"], r["pass"] = (int(r[c]) for c in ("M", "N", "K", "pass"))
+            r["time_s"] = float(r["time_s"]) if r["time_s"] != "" else float("nan")
+        except (TypeError, ValueError):
+            continue
+        rows.append(r)
+    return rows
 
 
-def run_all(opts: Options, parts=("copy", "gemm", "quant", "elementwise"), log=print) -> dict:
-    """Run the selected parts; write <part>.csv and metadata.json under opts.out_dir as it goes."""
+def _append_raw(path: Path, rows: list[dict]):
+    import csv
+    new = not path.is_file() or path.stat().st_size == 0
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=RAW_COLUMNS, extrasaction="ignore")
+        if new:
+            w.writeheader()
+        for r in rows:
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def summarise(raw_rows: list[dict], tolerance: float = PASS_TOLERANCE) -> list[dict]:
+    """One row per (kernel, M, N, K): the median time over the passes whose check passed, the
+    spread (max - min) / median, and passes_agree = spread <= tolerance (a single pass agrees
+    with itself). A row whose check failed in any pass keeps check != 'ok'."""
+    import statistics
+    groups: dict[tuple, list[dict]] = {}
+    for r in raw_rows:
+        groups.setdefault(_key(r)[:4], {})[int(r["pass"])] = r   # the last row of a pass wins
+    out = []
+    for key, by_pass in groups.items():
+        rows = [by_pass[p] for p in sorted(by_pass)]
+        ok = [r for r in rows if str(r["check"]) == "ok" and float(r["time_s"]) > 0]
+        first = dict(ok[0] if ok else rows[0])
+        bad = [r for r in rows if str(r["check"]) != "ok"]
+        if bad:
+            first["check"] = bad[0]["check"]
+        times = [float(r["time_s"]) for r in ok]
+        if times:
+            t = statistics.median(times)
+            spread = (max(times) - min(times)) / t
+            ops = float(first["ops_per_s"] or 0) * float(first["time_s"])
+            nbytes = float(first["bytes_per_s"] or 0) * float(first["time_s"])
+            first.update(time_s=t, ops_per_s=ops / t, bytes_per_s=nbytes / t)
+        else:
+            spread = float("nan")
+        first.update(n_passes=len(times), spread=spread,
+                     passes_agree=bool(times) and spread <= tolerance,
+                     pass_times_s=";".join(f"{x:.4g}" for x in times))
+        out.append(first)
+    return out
+
+
+def _write_summary(rows: list[dict], path: Path):
+    import pandas as pd
+    pd.DataFrame(rows, columns=SUMMARY_COLUMNS).to_csv(path, index=False, float_format="%.6g")
+
+
+def _items(opts: Options, parts) -> list[tuple]:
+    """(part, item, [(kernel, M, N, K) keys it writes]) in measurement order."""
+    items = []
+    if "copy" in parts:
+        sizes = sorted(set(COPY_SIZES[:3] + COPY_SIZES[-2:])) if opts.quick else COPY_SIZES
+        items += [("copy", n, [("torch_copy", n, 1, 1)]) for n in sizes]
+    if "gemm" in parts:
+        items += [("gemm", (k, M, N, K, lab), [(k, M, N, K)])
+                  for M, N, K, lab in opts.shapes for k in opts.kernels]
+    if "random" in parts:
+        items += [("random", (k, M, N, K, lab), [(k, M, N, K)])
+                  for M, N, K, lab in opts.random_shapes for k in opts.random_kernels]
+    if "quant" in parts:
+        for R, C in _quant_shapes(opts):
+            keys = [(n.replace("quant", d), R, C, 1) for n in QUANT_KINDS for d in ("quant", "dequant")]
+            items.append(("quant", (R, C), keys))
+    if "elementwise" in parts:
+        for R, C in _quant_shapes(opts):
+            items.append(("elementwise", (R, C), [(op, R, C, 1) for op in ELEMENTWISE_OPS]))
+    return items
+
+
+ELEMENTWISE_OPS = ("add", "layer_norm", "gelu", "softmax")
+
+
+def _measure(b: Bench, part: str, item, config: str = "") -> list[dict]:
+    if part == "copy":
+        return copy_cases(b, [item])
+    if part in ("gemm", "random"):
+        kernel, M, N, K, label = item
+        try:
+            r = gemm_case(b, kernel, M, N, K, config)
+        except Exception as exc:   # noqa: BLE001 - recorded as the row's check; the run goes on
+            msg = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+            b.log(f"ERROR {kernel} {M}x{N}x{K}: {msg}")
+            r = _row(KERNEL_DTYPE[kernel], kernel, M, N, K, M, float("nan"), 2.0 * M * N * K, 0,
+                     "", float("nan"), "ERROR " + msg.replace(",", ";"))
+        r["label"] = label
+        return [r]
+    if part == "quant":
+        return quant_cases(b, *item)
+    return elementwise_cases(b, [item])
+
+
+def check_out_dir(out_dir: Path, gpu_name: str):
+    """The folder may hold an earlier (interrupted) run of the same GPU, never another GPU's."""
+    mp = out_dir / "metadata.json"
+    if mp.is_file():
+        try:
+            old = json.loads(mp.read_text())
+        except json.JSONDecodeError:
+            old = {}
+        old_name = (old.get("gpu") or old).get("gpu_name")
+        if old_name and old_name != gpu_name:
+            raise DataError(f"--out {str(out_dir)!r} holds measurements of {old_name}, and this "
+                            f"GPU is {gpu_name}; measure into a new folder: "
+                            f"`hwdse gpu-bench --out NEW_DIR`")
+
+
+def run_all(opts: Options, parts=PARTS, log=print) -> dict:
+    """Measure the selected parts in `opts.passes` independent passes; resumable.
+
+    Raw rows (one per pass) are appended to raw/<part>.csv as they are measured; a row already
+    there for its pass is not measured again, so rerunning the same command after an
+    interruption continues where it stopped. After each pass <part>.csv is rewritten with the
+    median over the passes so far (summarise). metadata.json holds the GPU, versions, and one
+    entry per invocation (date, command, commit, passes, elapsed time).
+    """
     b = Bench(opts, log)
     torch = b.torch
-    opts.out_dir.mkdir(parents=True, exist_ok=True)
-    meta = metadata(opts.command)
-    meta["parts"] = list(parts)
-    (opts.out_dir / "metadata.json").write_text(json.dumps(meta, indent=2))
-    log(f"# {meta['gpu_name']}, {meta['sm_count']} SMs, torch {meta['torch']}, "
-        f"triton {meta['triton']}, CUDA {meta['cuda']}")
-    results = {}
+    out = opts.out_dir
+    meta_now = metadata(opts.command)
+    check_out_dir(out, meta_now["gpu_name"])
+    (out / "raw").mkdir(parents=True, exist_ok=True)
+    mp = out / "metadata.json"
+    meta = json.loads(mp.read_text()) if mp.is_file() else {}
+    gpu_keys = ("gpu_name", "sm_count", "l2_bytes", "memory_bytes", "compute_capability", "torch",
+                "triton", "cuda", "cublas_note", "python", "nvidia_smi")
+    meta.setdefault("gpu", {k: meta_now.get(k) for k in gpu_keys})
+    meta.setdefault("runs", [])
+    run_entry = {"command": opts.command, "date_utc": meta_now["date_utc"],
+                 "git_sha": meta_now["git_sha"], "git_sha_source": meta_now["git_sha_source"],
+                 "parts": list(parts), "passes": opts.passes, "nvidia_smi": meta_now["nvidia_smi"]}
+    meta["runs"].append(run_entry)
+    meta["timing"] = (f"triton.testing.do_bench median (CUDA events, L2 flushed before each call) "
+                      f"after a 25 ms warm-up, inputs rotated over sets >= 4x L2; every row checked "
+                      f"against float64 before timing (rel_err, check); {opts.passes} independent "
+                      f"passes over the whole set, median kept (spread = (max - min) / median; "
+                      f"passes_agree = spread <= {PASS_TOLERANCE:g})")
+    meta["tolerance_passes"] = PASS_TOLERANCE
+    mp.write_text(json.dumps(meta, indent=2))
+    device = meta_now["gpu_name"]
+    log(f"# {device}, {meta_now['sm_count']} SMs, torch {meta_now['torch']}, "
+        f"triton {meta_now['triton']}, CUDA {meta_now['cuda']}; commit {meta_now['git_sha'] or '?'}")
+
+    items = _items(opts, parts)
+    if opts.redo:   # a kernel changed: its rows are measured afresh (the old ones stay in git)
+        for part in ("gemm", "random"):
+            p = out / "raw" / f"{part}.csv"
+            kept = [r for r in read_raw(p) if r["kernel"] not in opts.redo]
+            if p.is_file():
+                p.unlink()
+            if kept:
+                _append_raw(p, kept)
+        run_entry["redo"] = list(opts.redo)
+    raw = {part: read_raw(out / "raw" / f"{part}.csv") for part in PARTS}
+    # a row that failed its check or errored is measured again (the failure may have been the
+    # environment's); one that passed is not
+    done = {part: {_key(r) for r in rows if str(r["check"]) == "ok"} for part, rows in raw.items()}
+    configs = {}
+    for part in ("gemm", "random"):
+        for r in raw[part]:
+            if r.get("config") and str(r["check"]) == "ok":
+                configs.setdefault(_key(r)[:4], r["config"])
     t_start = time.time()
-    if "copy" in parts:
-        rows = copy_cases(b, sorted(set(COPY_SIZES[:3] + COPY_SIZES[-2:])) if opts.quick else COPY_SIZES)
-        _write(rows, opts.out_dir / "copy.csv")
-        results["copy"] = rows
-        best = max((r["bytes_per_s"] for r in rows if r["check"] == "ok"), default=float("nan"))
-        log(f"copy: best {best / 1e12:.3f} TB/s (read+write)  [{time.time() - t_start:.0f} s]")
-    if "gemm" in parts:
-        rows = []
-        for i, (M, N, K, label) in enumerate(opts.shapes):
-            for kernel in opts.kernels:
-                try:
-                    r = gemm_case(b, kernel, M, N, K)
-                except Exception as exc:   # record, keep the rest of the run
-                    msg = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
-                    log(f"ERROR {kernel} {M}x{N}x{K}: {msg}")
-                    r = _row(KERNEL_DTYPE[kernel], kernel, M, N, K, M, float("nan"),
-                             2.0 * M * N * K, 0, "", float("nan"), "ERROR " + msg.replace(",", ";"))
-                r["label"] = label
-                rows.append(r)
-                if not b.cpu:
-                    torch.cuda.empty_cache()
-            line = " ".join(f"{r['kernel']}={r['ops_per_s'] / 1e12:.0f}" for r in rows[-len(opts.kernels):])
-            log(f"[{i + 1}/{len(opts.shapes)} {time.time() - t_start:.0f}s] {label} {M}x{N}x{K} "
-                f"T(FL)OP/s: {line}")
-            _write_gemm(rows, opts.out_dir / "gemm.csv")
-        results["gemm"] = rows
-    if "quant" in parts:
-        qshapes = _quant_shapes(opts)
-        rows = []
-        for R, C in qshapes:
-            rows += quant_cases(b, R, C)
-            _write(rows, opts.out_dir / "quant.csv")
-        results["quant"] = rows
-        log(f"quant: {len(rows)} rows  [{time.time() - t_start:.0f} s]")
-    if "elementwise" in parts:
-        rows = elementwise_cases(b, _quant_shapes(opts))
-        _write(rows, opts.out_dir / "elementwise.csv")
-        results["elementwise"] = rows
-        log(f"elementwise: {len(rows)} rows  [{time.time() - t_start:.0f} s]")
-    meta["elapsed_s"] = round(time.time() - t_start, 1)
-    (opts.out_dir / "metadata.json").write_text(json.dumps(meta, indent=2))
-    return results
-
-
-def _write_gemm(rows, path):
-    import pandas as pd
-    pd.DataFrame(rows, columns=COLUMNS + ["label"]).to_csv(path, index=False, float_format="%.6g")
+    stopped = False
+    measured = 0
+    for p in range(1, opts.passes + 1):
+        todo = [it for it in items if any(k + (p,) not in done[it[0]] for k in it[2])]
+        if todo:
+            log(f"pass {p}/{opts.passes}: {len(todo)} of {len(items)} items to measure")
+        for n, (part, item, keys) in enumerate(todo):
+            if time.time() - t_start > opts.time_limit_s:
+                stopped = True
+                break
+            rows = _measure(b, part, item, configs.get(keys[0], "") if part in ("gemm", "random") else "")
+            for r in rows:
+                r["device"] = device
+                r["pass"] = p
+                r.setdefault("label", "")
+                if part in ("gemm", "random") and r.get("config") and r["check"] == "ok":
+                    configs.setdefault(_key(r)[:4], r["config"])
+            _append_raw(out / "raw" / f"{part}.csv", rows)
+            raw[part] += rows
+            done[part] |= {_key(r) for r in rows if str(r["check"]) == "ok"}
+            measured += len(rows)
+            if part in ("gemm", "random"):
+                r = rows[0]
+                log(f"[p{p} {n + 1}/{len(todo)} {time.time() - t_start:.0f}s] {r['kernel']} "
+                    f"{r['M']}x{r['N']}x{r['K']}: {r['time_s'] * 1e6:.1f} us "
+                    f"{r['ops_per_s'] / 1e12:.0f} T/s {r['check'] if r['check'] != 'ok' else ''}")
+            if not b.cpu:
+                torch.cuda.empty_cache()
+        for part in PARTS:
+            if raw[part]:
+                _write_summary(summarise(raw[part]), out / f"{part}.csv")
+        if stopped:
+            break
+    run_entry["elapsed_s"] = round(time.time() - t_start, 1)
+    run_entry["rows_measured"] = measured
+    run_entry["complete"] = not stopped
+    mp.write_text(json.dumps(meta, indent=2))
+    results = {part: summarise(raw[part]) for part in PARTS if raw[part]}
+    if stopped:
+        log(f"time limit reached after {run_entry['elapsed_s']} s: the rows measured so far are "
+            f"in {out}; run the same command again to continue")
+    return {"results": results, "complete": not stopped}
 
 
 def _quant_shapes(opts: Options) -> list[tuple[int, int]]:
@@ -516,15 +810,22 @@ def _quant_shapes(opts: Options) -> list[tuple[int, int]]:
     return [(t, w) for t in (128, 2048, 8192) for w in widths]
 
 
-def main_print_summary(results: dict, log=print):
+def summary_lines(results: dict) -> list[str]:
     rows = results.get("gemm", [])
-    if not rows:
-        return
-    log("\nkernel                  shape              TFLOP/s  rel_err  check  config")
-    for r in rows:
-        if r["M"] == r["N"] == r["K"] or r["M"] in (1, 8192):
-            log(f"{r['kernel']:<23} {r['M']}x{r['N']}x{r['K']:<10} {r['ops_per_s'] / 1e12:8.1f} "
-                f"{r['rel_err']:8.2g}  {r['check']:<5} {r['config']}")
+    lines = []
+    if rows:
+        lines.append("kernel                  shape              TFLOP/s  passes spread  check  config")
+        for r in rows:
+            if r["M"] == r["N"] == r["K"] and r["M"] >= 4096:
+                lines.append(f"{r['kernel']:<23} {r['M']}x{r['N']}x{r['K']:<10} "
+                             f"{r['ops_per_s'] / 1e12:8.1f} {r['n_passes']:6d} {r['spread']:6.2f}  "
+                             f"{r['check']:<5} {r['config']}")
+    for part, rr in results.items():
+        n_bad = sum(1 for r in rr if str(r["check"]) != "ok")
+        n_dis = sum(1 for r in rr if str(r["check"]) == "ok" and not r["passes_agree"])
+        lines.append(f"{part}: {len(rr)} rows, {n_bad} failed their check, {n_dis} whose passes "
+                     f"disagree by more than {PASS_TOLERANCE:.0%}")
+    return lines
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -183,11 +183,19 @@ def _blockscaled_int8_gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
                                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                                   BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
                                   EVEN_K: tl.constexpr, SCALAR_SB: tl.constexpr,
-                                  WARP_SPEC: tl.constexpr, KSPLIT: tl.constexpr):
+                                  WARP_SPEC: tl.constexpr, KSPLIT: tl.constexpr,
+                                  IS_FP8: tl.constexpr = False, FOLD: tl.constexpr = 0):
     """C = sum_kb (A_kb @ B_kb^T) * sa[m // QA_M, kb] * sb[n // QB_N, kb], in C's dtype.
 
     One K step is one scale block along K (BLOCK_K = the quantisation block's K size): the int32
     partial product of the block is exact; dequantisation is fused into the float32 accumulator.
+    IS_FP8: the operands are FP8 e4m3 codes (DeepSeek-V3's recipe); the block's partial product
+    comes out of the tensor cores in float32 and needs no conversion.
+    FOLD (INT8, one weight scale per tile only): the magic-number conversion's subtraction is
+    folded out of the loop: acc += (1.5*2^23 + part) * s per element and corr += 1.5*2^23 * s per
+    row, acc - corr once at the end (one float op per element fewer; the large biased terms cost
+    about 2^-11 relative rounding at K = 16384, under bf16's output rounding). FOLD == 2 also
+    starts the tensor-core accumulator at the magic bits instead of adding them.
     """
     pid_m, pid_n = _tile_ids(M, N, BLOCK_M, BLOCK_N, GROUP_M)
     offs_am = (pid_m * BLOCK_M + tl.arange(0, BLOCK_M)) % M
@@ -201,6 +209,8 @@ def _blockscaled_int8_gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
     else:
         sb_ptrs = sb_ptr + (offs_bn // QB_N) * stride_sbn
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
+    corr = tl.zeros((BLOCK_M,), dtype=tl.float32)
+    magic = tl.full((BLOCK_M, BLOCK_N), 0x4B400000, dtype=tl.int32)
     # WARP_SPEC: Triton's automatic warp specialisation (loads in producer warps) where the
     # compiler supports it; a config the compiler rejects is skipped by the harness' tuning.
     # KSPLIT == 2: two scale blocks per iteration (two independent int32 partials), which halves
@@ -212,21 +222,38 @@ def _blockscaled_int8_gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
                 a = tl.load(a_ptrs + k * BLOCK_K * stride_ak)
                 b = tl.load(b_ptrs + k * BLOCK_K * stride_bk)
             else:
+                # masked-off codes read as zero: 0.0 for FP8 (an integer `other` does not cast
+                # to float8 in Triton 3.6), 0 for INT8
                 k_left = K - k * BLOCK_K
-                a = tl.load(a_ptrs + k * BLOCK_K * stride_ak, mask=offs_k[None, :] < k_left, other=0)
-                b = tl.load(b_ptrs + k * BLOCK_K * stride_bk, mask=offs_k[:, None] < k_left, other=0)
-            part = tl.dot(a, b, out_dtype=tl.int32)
-            # int32 -> float32 without I2F (a quarter-rate conversion unit on sm_80/sm_90, which
-            # would cost more than the tensor-core work): |part| <= 128 * 127^2 < 2^22, so adding
-            # the bits of 1.5 * 2^23 gives a float whose value is 1.5 * 2^23 + part exactly;
-            # one integer add and one float subtraction, both exact.
-            part_f = (part + 0x4B400000).to(tl.float32, bitcast=True) - 12582912.0
+                zero = 0.0 if IS_FP8 else 0
+                a = tl.load(a_ptrs + k * BLOCK_K * stride_ak, mask=offs_k[None, :] < k_left,
+                            other=zero)
+                b = tl.load(b_ptrs + k * BLOCK_K * stride_bk, mask=offs_k[:, None] < k_left,
+                            other=zero)
+            if IS_FP8:
+                part_f = tl.dot(a, b, out_dtype=tl.float32)
+            elif FOLD == 2:
+                part_f = tl.dot(a, b, magic, out_dtype=tl.int32).to(tl.float32, bitcast=True)
+            elif FOLD == 1:
+                part_f = (tl.dot(a, b, out_dtype=tl.int32) + 0x4B400000).to(tl.float32,
+                                                                            bitcast=True)
+            else:
+                part = tl.dot(a, b, out_dtype=tl.int32)
+                # int32 -> float32 without I2F (a quarter-rate conversion unit on sm_80/sm_90,
+                # which would cost more than the tensor-core work): |part| <= 128 * 127^2 < 2^22,
+                # so adding the bits of 1.5 * 2^23 gives a float whose value is 1.5 * 2^23 + part
+                # exactly; one integer add and one float subtraction, both exact.
+                part_f = (part + 0x4B400000).to(tl.float32, bitcast=True) - 12582912.0
             sa = tl.load(sa_ptrs + k * stride_sak)
             sb = tl.load(sb_ptrs + k * stride_sbk)
             if SCALAR_SB:
                 acc += part_f * (sa * sb)[:, None]     # one FMA per element
+                if FOLD:
+                    corr += sa * sb
             else:
                 acc += part_f * (sa[:, None] * sb[None, :])
+    if FOLD:
+        acc -= 12582912.0 * corr[:, None]
     offs_cm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     offs_cn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     c_ptrs = c_ptr + offs_cm[:, None] * stride_cm + offs_cn[None, :] * stride_cn
@@ -316,10 +343,22 @@ BLOCKSCALED_CONFIGS = {
     "small": [(16, 64, 8, 4, 4), (16, 128, 8, 4, 4)],
     "mid": [(64, 128, 8, 4, 4), (128, 128, 8, 8, 4)],
     "large": [(128, 128, 8, 8, 3), (64, 128, 8, 4, 4), (64, 128, 8, 4, 3),
-              (128, 128, 8, 8, 3, True), (128, 128, 8, 8, 3, False, 2),
-              (128, 128, 8, 8, 2, False, 2), (64, 128, 8, 4, 3, False, 2),
-              (128, 128, 8, 8, 2, True, 2), (64, 128, 8, 4, 3, False, 4)],
+              (128, 128, 8, 8, 3, True), (64, 128, 8, 4, 3, False, 2),
+              (64, 128, 8, 4, 3, False, 4), (64, 128, 16, 4, 3), (128, 128, 16, 8, 3)],
 }
+# Candidates with config[8] (FOLD) apply to INT8 with one weight scale per tile (1x128 x 128x128)
+# only; `effective_configs` drops them for the other block-scaled kernels. They were slower than
+# the plain loop at 8192^3 and 16384^3 on the H200 (docs/gpu_notes.md), so none is tuned; they
+# stay as benchmark variants (benchmarks/blockscaled_variants.py --configs fold).
+
+
+def effective_configs(configs, qb_n: int, is_fp8: bool):
+    """The candidates that differ for this kernel (FOLD only where it applies)."""
+    return [c for c in configs if not (len(c) > 8 and c[8] and (is_fp8 or qb_n % c[1]))]
+# The large-M candidates that never or once won a shape on the H100 (2026-11-25 sweep) and cost
+# tuning time: kept for benchmarks/blockscaled_variants.py.
+BLOCKSCALED_EXTRA = [(128, 128, 8, 8, 3, False, 2), (128, 128, 8, 8, 2, False, 2),
+                     (128, 128, 8, 8, 2, True, 2)]
 # The hand-pipelined kernel (config[7] True): timed by benchmarks/blockscaled_variants.py, slower
 # than the plain loop at 8192^3 and 16384^3 (docs/gpu_notes.md), so not among the tuned candidates.
 PIPELINED_CONFIGS = [(128, 128, 8, 8, 3, False, 1, True), (64, 128, 8, 4, 3, False, 1, True),
@@ -360,6 +399,10 @@ def blockscaled_int8_gemm(a, sa, w, sw, qa_m: int, qb_n: int, qk: int,
     ksplit = int(cfg[6]) if len(cfg) > 6 else 1
     if K % (ksplit * qk):
         ksplit = 1
+    is_fp8 = a.dtype == torch.float8_e4m3fn
+    # config[8]: fold the conversion's subtraction out of the loop (INT8, one weight scale per
+    # tile only; elsewhere the plain loop)
+    fold = int(cfg[8]) if len(cfg) > 8 and not is_fp8 and qb_n % bn == 0 else 0
     grid = (triton.cdiv(M, bm) * triton.cdiv(N, bn),)
     if len(cfg) > 7 and cfg[7]:   # hand-pipelined variant
         _blockscaled_int8_gemm_pipe_kernel[grid](
@@ -373,9 +416,48 @@ def blockscaled_int8_gemm(a, sa, w, sw, qa_m: int, qb_n: int, qk: int,
         a, w, c, sa, sw, M, N, K, a.stride(0), a.stride(1), w.stride(0), w.stride(1),
         c.stride(0), c.stride(1), sa.stride(0), sa.stride(1), sw.stride(0), sw.stride(1),
         QA_M=qa_m, QB_N=qb_n, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=qk, GROUP_M=gm,
-        EVEN_K=(K % qk == 0), SCALAR_SB=(qb_n % bn == 0), WARP_SPEC=ws, KSPLIT=ksplit, num_warps=nw,
-        num_stages=ns)
+        EVEN_K=(K % qk == 0), SCALAR_SB=(qb_n % bn == 0), WARP_SPEC=ws, KSPLIT=ksplit,
+        IS_FP8=is_fp8, FOLD=fold, num_warps=nw, num_stages=ns)
     return c
+
+
+# ----------------------------------------------------------------------------------------------
+# FP8 with per-block float32 scales (DeepSeek-V3: 1x128 activations, 128x128 weights)
+# ----------------------------------------------------------------------------------------------
+FP8_MAX = 448.0   # largest finite float8_e4m3fn
+
+
+def quantize_blocks_fp8(x: torch.Tensor, qr: int, qc: int):
+    """(q float8_e4m3fn (R, C), scales float32 (ceil(R/qr), ceil(C/qc))): s = amax / 448 per
+    qr x qc block, q = fp8(x / s) (round to nearest even). Pure torch (set-up, never timed)."""
+    R, C = x.shape
+    xf = x.float()
+    Rp, Cp = triton.cdiv(R, qr) * qr, triton.cdiv(C, qc) * qc
+    pad = torch.zeros((Rp, Cp), dtype=torch.float32, device=x.device)
+    pad[:R, :C] = xf
+    amax = pad.reshape(Rp // qr, qr, Cp // qc, qc).abs().amax(dim=(1, 3))
+    s = torch.clamp(amax / FP8_MAX, min=MIN_SCALE)
+    q = (xf / expand_scales(s, qr, qc, R, C)).clamp(-FP8_MAX, FP8_MAX).to(torch.float8_e4m3fn)
+    return q, s.contiguous()
+
+
+def cublas_blockwise_scales(sa: torch.Tensor, sw: torch.Tensor, layout: int = 0):
+    """Scale tensors in the layout torch._scaled_mm's cuBLASLt blockwise path checks (torch's
+    ScaledBlas.cpp): A's 1x128 scales (M, K/128) with M contiguous; W's 128x128 scales passed as
+    (K/128, N/128), the transpose of a row-major (N/128, K/128) tensor, whose rows some versions
+    want padded to a multiple of 4 (layout 1)."""
+    sa_mn = sa.t().contiguous().t()
+    if layout == 0:
+        return sa_mn, sw.contiguous().t()
+    nb, kb = sw.shape
+    pad = torch.zeros((nb, -(-kb // 4) * 4), dtype=sw.dtype, device=sw.device)
+    pad[:, :kb] = sw
+    return sa_mn, pad[:, :kb].t()
+
+
+def cublas_fp8_blockwise_gemm(a, sa_cublas, w, sw_cublas, out_dtype=torch.bfloat16):
+    """cuBLASLt FP8 GEMM with 1x128 x 128x128 float32 block scales (torch._scaled_mm)."""
+    return torch._scaled_mm(a, w.t(), scale_a=sa_cublas, scale_b=sw_cublas, out_dtype=out_dtype)
 
 
 def blockscaled_gemm_ref(a, sa, w, sw, qa_m, qb_n, qk, rows=None) -> torch.Tensor:

@@ -14,7 +14,7 @@ def run(capsys, *argv):
 
 
 def test_gemm_prediction_prints_time_and_attainable_ops(capsys):
-    code, out, _ = run(capsys, "roofline", "--gemm", "4096x4096x4096", "--dtype", "int8")
+    code, out, _ = run(capsys, "roofline", "--gemm", "4096x4096x4096", "--dtype", "triton_int8")
     assert code == 0
     assert "triton_int8" in out and "predicted_us" in out and "attainable_tops" in out
     # the committed measurement of this shape is shown beside the prediction
@@ -45,6 +45,9 @@ def test_roofline_from_a_user_csv(tmp_path, capsys):
     d = d[d["kernel"] == "cublas_bf16"][["dtype", "kernel", "M", "N", "K", "time_s"]]
     p = tmp_path / "mine.csv"
     d.to_csv(p, index=False)
+    # the metadata (SM count, device name) beside it, as gpu-bench writes it
+    (tmp_path / "metadata.json").write_text(
+        (gpudata.DEFAULT_MEASUREMENTS / "metadata.json").read_text())
     code, out, _ = run(capsys, "roofline", "--gpu", str(p), "--gemm", "2048x2048x2048",
                        "--dtype", "bf16")
     assert code == 0 and "cublas_bf16" in out
@@ -54,7 +57,10 @@ def test_roofline_from_a_user_csv(tmp_path, capsys):
     (["--gemm", "0x4096x4096"], "three positive integers"),
     (["--gemm=-1x4096x4096"], "three positive integers"),
     (["--gemm", "64x64x64", "--dtype", "int3"], "dtype must be one of"),
-    (["--gpu", "no/such.csv", "--validate"], "--gpu must be h100-sxm"),
+    (["--gemm", "64x64x64", "--dtype", "int8"], "say which, cublas_int8 or triton_int8"),
+    (["--gpu", "no/such.csv", "--validate"], "--gpu must be a measurement folder"),
+    (["--gpu", "h300", "--validate"], "--gpu must be a measurement folder"),
+    (["--shapes-csv", "no/such.csv"], "does not exist"),
     (["--block", "gpt5"], "model must be one of"),
     (["--block", "bert-base", "--scheme", "int2"], "--scheme must be one of"),
     ([], "roofline needs one of"),
@@ -134,3 +140,53 @@ def test_harness_modules_import_no_torch_or_hdl():
             "('torch', 'triton', 'amaranth', 'cocotb', 'matplotlib') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_validate_h200_shows_random_shapes_and_names_no_other_gpu(capsys):
+    code, out, _ = run(capsys, "roofline", "--gpu", "h200", "--validate", "--ceilings")
+    assert code == 0
+    assert "random_median_err_pct" in out and "NVIDIA H200" in out
+    assert "H100" not in out and "h100" not in out
+    assert "datasheet (h200) 4.80 TB/s" in out
+
+
+def test_validate_h100_says_random_shapes_were_not_measured(capsys):
+    code, out, _ = run(capsys, "roofline", "--validate")
+    assert code == 0 and "random shapes: not measured" in out
+
+
+def test_batch_mode_prints_csv_in_input_order(tmp_path, capsys):
+    import io
+    p = tmp_path / "s.csv"
+    p.write_text("M,N,K,kernel\n8192,8192,8192,cublas_bf16\n1,4096,11008,cublas_int8\n"
+                 "100,300,500,e4m3\n")
+    code, out, err = run(capsys, "roofline", "--gpu", "h200", "--shapes-csv", str(p))
+    assert code == 0 and err == ""
+    df = pd.read_csv(io.StringIO(out))
+    assert list(df.columns) == ["M", "N", "K", "kernel", "predicted_time_us", "datasheet_time_us"]
+    assert list(df["M"]) == [8192, 1, 100]
+    assert list(df["kernel"]) == ["cublas_bf16", "cublas_int8", "cublas_fp8_e4m3"]
+    # 8192^3 bf16: between the datasheet time (2 * 8192^3 / 989 TFLOP/s = 1.11 ms) and 2x it
+    assert 1111 < df["predicted_time_us"].iloc[0] < 2222
+    assert df["datasheet_time_us"].iloc[0] == pytest.approx(2 * 8192**3 / 989e12 * 1e6, rel=1e-4)
+
+
+def test_batch_mode_bad_row_exits_2(tmp_path, capsys):
+    p = tmp_path / "s.csv"
+    p.write_text("M,N,K,kernel\n8192,8192,8192,cublas_bf16\n-1,4,4,cublas_bf16\n")
+    code, out, err = run(capsys, "roofline", "--gpu", "h200", "--shapes-csv", str(p))
+    assert code == 2 and out == "" and "line 3" in err and err.count("\n") == 1
+
+
+def test_gpu_bench_rejects_bad_passes(capsys, tmp_path):
+    code, _, err = run(capsys, "gpu-bench", "--passes", "0", "--out", str(tmp_path))
+    assert code == 2 and "--passes must be" in err
+
+
+def test_incomplete_folder_exits_2_with_what_to_run(tmp_path, capsys):
+    src = gpudata.COMMITTED["h200"]
+    for part in ("gemm", "copy"):
+        (tmp_path / f"{part}.csv").write_text((src / f"{part}.csv").read_text())
+    code, _, err = run(capsys, "roofline", "--gpu", str(tmp_path), "--validate")
+    assert code == 2 and err.count("\n") == 1
+    assert "lacks quant.csv, elementwise.csv, metadata.json" in err and "hwdse gpu-bench --out" in err

@@ -101,3 +101,70 @@ def test_datasheet_foreign_units_and_missing_source(tmp_path):
         gpudata.load_datasheet(_write(tmp_path, ds2, "ds2.csv"))
     with pytest.raises(UnsupportedConfig, match="gpu must be one of"):
         gpudata.gpu_spec("h200-nvl")
+    with pytest.raises(UnsupportedConfig, match="--gpu must be a measurement folder"):
+        gpudata.measurement_path("h300")
+
+
+def test_committed_h200_measurement_is_one_complete_folder():
+    m = gpudata.load_measurements(gpudata.COMMITTED["h200"])
+    assert m.gpu_name == "NVIDIA H200" and m.sm_count == 132
+    assert set(m.gemm["device"]) == {"NVIDIA H200"}
+    assert m.random is not None and set(m.random["device"]) == {"NVIDIA H200"}
+    # every grid row timed in 5 independent passes; the median kept, the spread recorded
+    assert (m.gemm["n_passes"] == 5).all()
+    agree = m.gemm["passes_agree"].astype(bool)
+    assert ((m.gemm["spread"] <= 0.1) == agree).all() and agree.mean() > 0.5
+    meta = json.loads((gpudata.COMMITTED["h200"] / "metadata.json").read_text())
+    for run in meta["runs"]:
+        assert run["command"].startswith("hwdse gpu-bench") and len(run["git_sha"]) == 40
+
+
+@pytest.mark.parametrize("device, entry", [
+    ("NVIDIA H100 80GB HBM3", "h100-sxm"), ("NVIDIA H100 PCIe", "h100-pcie"),
+    ("NVIDIA H200", "h200"), ("NVIDIA H200 NVL", None), ("NVIDIA H100 NVL", None),
+    ("NVIDIA A100-SXM4-80GB", "a100-sxm"), ("NVIDIA L40S", "l40s"), ("NVIDIA B200", "b200"),
+    ("AMD Instinct MI300X", "mi300x"), ("ACME X1", None),
+])
+def test_datasheet_entry_from_the_device_name(device, entry):
+    assert gpudata.datasheet_name(device) == entry
+
+
+def test_datasheet_has_the_devices_a_user_may_own():
+    ds = gpudata.load_datasheet()
+    for gpu in ("h100-sxm", "h100-pcie", "h200", "a100-sxm", "l40s", "b200", "mi300x"):
+        spec = gpudata.gpu_spec(gpu)
+        assert spec.peak("bf16") > 0 and spec.memory_bytes_per_s > 0, gpu
+        assert ds[ds["gpu"] == gpu]["source"].str.contains("datasheet|data sheet|whitepaper").all()
+    # dense peaks are half the sparse figures the datasheets print: H200 BF16 1979 / 2
+    assert gpudata.gpu_spec("h200").peak("bf16") == pytest.approx(1979e12 / 2, rel=1e-3)
+    assert gpudata.gpu_spec("mi300x").peak("fp8_e4m3") == pytest.approx(5229.8e12 / 2)
+
+
+def _folder(tmp_path, gemm_device="NVIDIA H200", copy_device="NVIDIA H200", drop=()):
+    src = gpudata.COMMITTED["h200"]
+    for part in ("gemm", "copy", "quant", "elementwise"):
+        if part in drop:
+            continue
+        d = pd.read_csv(src / f"{part}.csv")
+        if part == "gemm":
+            d = d[d["kernel"] == "cublas_bf16"].assign(device=gemm_device)
+        if part == "copy":
+            d = d.assign(device=copy_device)
+        d.to_csv(tmp_path / f"{part}.csv", index=False)
+    (tmp_path / "metadata.json").write_text((src / "metadata.json").read_text())
+    return tmp_path
+
+
+def test_folder_with_missing_csvs_says_what_to_run(tmp_path):
+    with pytest.raises(DataError) as exc:
+        gpudata.load_measurements(_folder(tmp_path, drop=("copy", "quant")))
+    text = str(exc.value)
+    assert "lacks copy.csv, quant.csv" in text and "hwdse gpu-bench --out" in text
+    assert "\n" not in text
+
+
+def test_folder_mixing_devices_is_refused(tmp_path):
+    with pytest.raises(DataError) as exc:
+        gpudata.load_measurements(_folder(tmp_path, copy_device="NVIDIA H100 80GB HBM3"))
+    text = str(exc.value)
+    assert "mixes devices" in text and "NVIDIA H100 80GB HBM3" in text and "\n" not in text

@@ -1,5 +1,6 @@
 """Roofline model: hand-computed predictions, the split, fitting, validation, blocks, what-if."""
 
+import json
 import math
 import subprocess
 import sys
@@ -122,16 +123,18 @@ def test_committed_fit_cache_matches_a_fresh_fit():
     # the cached parameters are what fitting the committed data gives (two kernels, for speed)
     meas = gpudata.load_measurements()
     df = rl.add_split(meas.gemm)
-    fresh = rl.fit_all(df, SM, ["cublas_bf16", "triton_int8"])
-    cached = rl.build_model().fits
+    model = rl.build_model()
+    fresh = rl.fit_all(df, SM, ["cublas_bf16", "triton_int8"], copy_bw=model.copy_bytes_per_s)
+    cached = model.fits
     for k, f in fresh.items():
         assert cached[k].eta == pytest.approx(f.eta, rel=1e-6)
         assert cached[k].t0_s == pytest.approx(f.t0_s, rel=1e-6)
 
 
 def test_validation_table_beats_the_datasheet_roofline():
-    v = rl.validate(rl.build_model())
-    assert set(v["kernel"]) == set(rl.KERNELS)
+    m = rl.build_model()
+    v = rl.validate(m)
+    assert set(v["kernel"]) == set(m.data["kernel"])
     assert (v["n_holdout"] > 20).all()
     # our model must be far closer than the datasheet roofline on held-out shapes
     assert (v["median_err_pct"] < v["datasheet_median_err_pct"] / 3).all()
@@ -201,7 +204,111 @@ def test_dtype_aliases_resolve_through_the_format_catalogue():
 
 
 def test_hwmodel_roofline_imports_no_torch_or_hdl():
-    code = ("import sys, hwmodel.roofline, hwmodel.gpudata, hwmodel.workloads; "
+    code = ("import sys, hwmodel.roofline, hwmodel.gpudata, hwmodel.workloads, hwmodel.gemmfit, "
+            "hwmodel.gpumodel, hwmodel.blockmodel, hwmodel.gpukernels, hwmodel.optimise; "
             "print([m for m in ('torch', 'triton', 'amaranth', 'cocotb') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("gpu", ["h100-sxm", "h200"])
+def test_fitted_parameters_are_physical(gpu):
+    m = rl.build_model(gpu)
+    for k, f in m.fits.items():
+        assert 0 < f.eta < 1, k
+        assert f.bw_bytes_per_s <= m.copy_bytes_per_s * (1 + 1e-9), k
+        assert f.bw_sm <= f.bw_bytes_per_s * (1 + 1e-9), k
+    assert rl.fitted_parameters_physical(m)[["eta_below_1", "bw_at_most_copy",
+                                             "bw_cta_at_most_bw"]].all().all()
+
+
+def test_fit_respects_the_copy_bandwidth_bound_on_synthetic_data():
+    # data made with a bandwidth of 5 TB/s, fitted under a 3 TB/s copy ceiling: the fitted
+    # bandwidth may not exceed the ceiling, however much the data pull
+    true = _fit("cublas_bf16", peak_ops_per_s=7e14, eta=0.9, bw_bytes_per_s=5e12, t0_s=5e-6,
+                alpha=0.2, p=3.0, k0=64.0, bw_sm=5e10)
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"M": rng.choice([1, 16, 128, 4096], 30), "N": rng.choice([1024, 8192], 30),
+                       "K": rng.choice([1024, 8192], 30)}).drop_duplicates()
+    df["time_s"] = rl.predict_fit(df["M"], df["N"], df["K"], true, SM)
+    fit = rl.fit_kernel(df, "cublas_bf16", SM, copy_bw=3e12)
+    assert fit.bw_bytes_per_s <= 3e12 and fit.eta < 1
+
+
+def test_random_shapes_are_validated_separately():
+    h200 = rl.validate(rl.build_model("h200")).set_index("kernel")
+    for k in ("cublas_bf16", "cublas_int8", "cublas_fp8_e4m3"):
+        assert h200.loc[k, "n_random"] == 40
+        assert 0 < h200.loc[k, "random_median_err_pct"] < h200.loc[k, "datasheet_median_err_pct"]
+    # the random shapes are none of the grid's (fitting or held-out)
+    m = rl.build_model("h200")
+    grid = set(map(tuple, m.data[["M", "N", "K"]].to_numpy()))
+    assert not grid & set(map(tuple, m.random[["M", "N", "K"]].to_numpy()))
+    # no random shapes were measured on the H100: NaN, never a number from elsewhere
+    h100 = rl.validate(rl.build_model("h100-sxm"))
+    assert (h100["n_random"] == 0).all() and h100["random_median_err_pct"].isna().all()
+
+
+def test_int8_names_two_kernels_and_is_refused():
+    with pytest.raises(UnsupportedConfig, match="cublas_int8 or triton_int8"):
+        rl.resolve_kernel("int8")
+    with pytest.raises(UnsupportedConfig, match="cublas_int8 or triton_int8"):
+        rl.build_model().predict(64, 64, 64, "int8")
+    assert rl.resolve_kernel("cublas_int8") == "cublas_int8"
+
+
+def test_datasheet_of_the_measured_device():
+    # the H200's datasheet entry, not the H100's: 4.8 TB/s (NVIDIA H200 datasheet), beside the
+    # measured copy bandwidth below it
+    m = rl.build_model("h200")
+    assert m.spec.name == "h200" and m.spec.memory_bytes_per_s == 4.8e12
+    assert m.copy_bytes_per_s < 4.8e12 and "H100" not in m.memory_line()
+    assert "ABOVE" not in m.memory_line()
+
+
+def test_batch_predictions_keep_input_order(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_text("M,N,K,kernel\n4096,4096,4096,cublas_bf16\n1,4096,11008,triton_int8\n"
+                 "128,768,768,e4m3\n")
+    shapes = rl.read_shapes_csv(p)
+    assert list(shapes["kernel"]) == ["cublas_bf16", "triton_int8", "cublas_fp8_e4m3"]
+    m = rl.build_model()
+    out = rl.predict_batch(m, shapes)
+    for i, (M, N, K, k) in enumerate(shapes.itertuples(index=False)):
+        assert out["predicted_time_us"].iloc[i] == pytest.approx(float(m.predict(M, N, K, k)) * 1e6)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("M,N,K,kernel\n0,4,4,cublas_bf16\n", "line 2: M must be a positive integer"),
+    ("M,N,K,kernel\n4,4,4,cublas_bf16\n4,x,4,cublas_bf16\n", "line 3: N must be"),
+    ("M,N,K,kernel\n4,4,4,int8\n", "line 2: 'int8' is measured by two kernels"),
+    ("M,N,kernel\n4,4,cublas_bf16\n", "missing K"),
+    ("M,N,K,kernel\n", "has no rows"),
+])
+def test_bad_shapes_csv_is_a_one_line_error(tmp_path, text, message):
+    p = tmp_path / "s.csv"
+    p.write_text(text)
+    with pytest.raises(DataError) as exc:
+        rl.read_shapes_csv(p)
+    assert message in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_a_device_without_datasheet_entry_shows_none(tmp_path):
+    # a folder measured on a GPU the datasheet table does not know: measured figures only,
+    # datasheet columns NaN, and no message names another GPU
+    src = gpudata.COMMITTED["h200"]
+    for part in ("gemm", "copy", "quant", "elementwise"):
+        d = pd.read_csv(src / f"{part}.csv")
+        if part == "gemm":
+            d = d[d["kernel"] == "cublas_fp8_e4m3"]
+        d.assign(device="ACME X1").to_csv(tmp_path / f"{part}.csv", index=False)
+    meta = json.loads((src / "metadata.json").read_text())
+    meta["gpu"]["gpu_name"] = "ACME X1"
+    (tmp_path / "metadata.json").write_text(json.dumps(meta))
+    m = rl.build_model(tmp_path)
+    assert m.spec is None and m.device == "ACME X1"
+    assert np.isnan(float(m.datasheet(4096, 4096, 4096, "cublas_fp8_e4m3")))
+    line = m.memory_line()
+    assert "ACME X1" in line and "H100" not in line and "H200" not in line
+    c = m.ceilings()
+    assert c["datasheet_peak_tops"].isna().all() and not c["above_datasheet"].any()

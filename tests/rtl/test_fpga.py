@@ -28,7 +28,7 @@ def int8_ecp5(cache_dir):
     (["fpga", "int8", "--acc", "kulisch", "--device", "ecp5-12k"], "unknown FPGA device"),
     (["fpga", "int8", "--device", "ecp5-25k"], "needs --acc"),
     (["fpga", "e4m3", "--unit", "mul", "--acc", "fp32"], "takes no --acc"),
-    (["fpga", "int8", "--acc", "kulisch", "--unit", "dot:x"], "unit must be mac, mul or dot:N"),
+    (["fpga", "int8", "--acc", "kulisch", "--unit", "dot:x"], "unit must be mul, mac, dot:N"),
     (["fpga", "int8", "--acc", "kulisch", "--freq", "-5"], "--freq must be"),
     # 16 lanes x 2 operands x 8 bits = 256 input pins alone; the ct256 package has 206 I/O sites
     (["fpga", "int8", "--acc", "int32", "--unit", "dot:16", "--device", "ice40-hx8k"],
