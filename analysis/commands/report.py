@@ -81,7 +81,7 @@ def run(args) -> int:
     spec = cfg.sweep or default_spec(args.quick)
     spec.points()  # formats, accumulators, units of a [sweep] table
     checks.libraries(spec.libraries)
-    if names is None or "isoarea" in names:
+    if names is None or "isoarea" in names or "findings" in names:
         checks.budget_library(cfg.isoarea, spec.libraries)
         from analysis.whatif import _check_clock
         _check_clock(cfg.isoarea, "ge" if cfg.isoarea.budget_mm2 is None else
