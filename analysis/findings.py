@@ -216,6 +216,26 @@ def verdict(table: pd.DataFrame, sweep: pd.DataFrame, fmt: str, acc: str, target
     return out
 
 
+def clock_needs(table: pd.DataFrame) -> Finding | None:
+    """How many designs meet the common clock with product registers alone, how many only with
+    interleaved partial sums (loop_stages > 1), how many not at all (meets_clock False)."""
+    if table is None or "meets_clock" not in table or table.empty:
+        return None
+    meets = table["meets_clock"].astype(bool)
+    loops = pd.to_numeric(table.get("loop_stages", pd.Series(1, index=table.index)), errors="coerce").fillna(1)
+    inter, miss = table[meets & (loops > 1)], table[~meets]
+    plain = int((meets & (loops <= 1)).sum())
+    text = (f"**{plain}** of **{len(table)}** designs meet the common clock with product registers alone; "
+            f"**{len(inter)}** only with interleaved partial sums in the accumulate loop"
+            + (" (" + ", ".join(f"{r.in_fmt}/{r.acc}: {int(r.loop_stages)}" for r in inter.itertuples()) + ")"
+               if len(inter) else "")
+            + f"; **{len(miss)}** not at all"
+            + (" (" + ", ".join(f"{r.in_fmt}/{r.acc}" for r in miss.itertuples()) + ")" if len(miss) else "")
+            + ".")
+    return Finding(text, (("plain", float(plain)), ("designs", float(len(table))), ("interleaved", float(len(inter))),
+                          ("missed", float(len(miss)))), "iso-area table (meets_clock, loop_stages)")
+
+
 def accelerator_winners(win: pd.DataFrame | None) -> list[Finding]:
     """From analysis.accelerator.winners: per phase, which design is fastest and which spends the
     least energy per token, on each workload (one sentence per phase)."""

@@ -137,7 +137,7 @@ def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
 
 
 # Columns of a one-clock plan (analysis.oneclock.apply_to_sweep) carried into the table.
-_PASS = ("latency_cycles", "meets_clock", "limited_by", "summation")
+_PASS = ("latency_cycles", "loop_stages", "meets_clock", "limited_by", "summation")
 
 
 def _verified(r) -> str:

@@ -205,7 +205,7 @@ def apply_to_sweep(df: pd.DataFrame, plan: pd.DataFrame, target: ClockTarget,
         r["measured_at_stages"] = int(r.get("pipeline_stages", 1))
         if int(p["pipeline_stages"]) != r["measured_at_stages"] or int(p.get("loop_stages", 1) or 1) > 1:
             r["verified"] = None  # the sweep's bench ran the swept design, not this deeper one
-        for c in ("pipeline_stages", "latency_cycles", "meets_clock", "limited_by", "summation",
+        for c in ("pipeline_stages", "loop_stages", "latency_cycles", "meets_clock", "limited_by", "summation",
                   f"critical_path_{u}", f"clock_period_{u}"):
             r[c] = p[c]
         if area_col in p:

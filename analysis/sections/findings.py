@@ -24,12 +24,7 @@ def build(ctx: ReportContext) -> Section:
              findings.cheapest_acc_per_format(sweep),
              findings.sqnr_winners(sweep)]
     if target is not None and "meets_clock" in table:
-        miss = table[~table["meets_clock"].astype(bool)]
-        items.append(findings.Finding(
-            f"**{len(miss)}** of **{len(table)}** designs cannot meet the common clock with product "
-            f"registers alone (their accumulate loop is longer): "
-            + (", ".join(f"{r.in_fmt}/{r.acc}" for r in miss.itertuples()) or "none") + ".",
-            (("missed", float(len(miss))), ("designs", float(len(table)))), "iso-area table (meets_clock)"))
+        items.append(findings.clock_needs(table))
     items += findings.accelerator_winners(fr.get("accel_winners"))
     if fr.get("accel_winners") is None:
         from analysis import accelerator

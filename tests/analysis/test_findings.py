@@ -134,3 +134,14 @@ def test_accelerator_winners_match_their_table():
         assert f"fastest **{r['fastest']}**" in f.text
         stated = [float(x) for x in re.findall(r"\*\*([\d.]+) m[sJ]\*\*", f.text)]
         assert close(stated[0], r["time_per_token_ms"]) and close(stated[1], r["energy_per_token_mj"])
+
+
+def test_clock_needs_counts_match_table():
+    t = pd.DataFrame({"in_fmt": ["a", "b", "c", "d"], "acc": ["x"] * 4,
+                      "meets_clock": [True, True, True, False], "loop_stages": [1, 3, 2, 1]})
+    f = findings.clock_needs(t)
+    stated = figures_in(f.text)
+    meets, loops = t["meets_clock"], t["loop_stages"]
+    assert stated == [float((meets & (loops == 1)).sum()), float(len(t)), float((meets & (loops > 1)).sum()),
+                      float((~meets).sum())]
+    assert "b/x: 3" in f.text and "(d/x)" in f.text
