@@ -120,15 +120,22 @@ def accelerator_table(table: pd.DataFrame, sweep: pd.DataFrame, budget_ge: float
     return pd.DataFrame(rows)
 
 
+def _names_at_min(g: pd.DataFrame, col: str, rel: float = 1e-3) -> str:
+    """The designs within `rel` of the column's minimum (a tie is named as one), ' = '-joined."""
+    m = float(g[col].min())
+    near = g[g[col] <= m * (1 + rel)]
+    return " = ".join(f"{r['in_fmt']}/{r['acc']}" for _, r in near.iterrows())
+
+
 def winners(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per workload: the design with the least time per token and the one with the least energy."""
+    """Per workload: the design with the least time per token and the one with the least energy
+    (designs within 0.1% of the least are named together, as a tie)."""
     out = []
     for w, g in frame.groupby("workload", sort=False):
-        fast = g.loc[g["time_per_token_ms"].idxmin()]
         e = g.dropna(subset=["energy_per_token_mj"])
-        low = e.loc[e["energy_per_token_mj"].idxmin()] if len(e) else None
-        out.append({"workload": w, "phase": fast["phase"],
-                    "fastest": f"{fast['in_fmt']}/{fast['acc']}", "time_per_token_ms": fast["time_per_token_ms"],
-                    "least_energy": None if low is None else f"{low['in_fmt']}/{low['acc']}",
-                    "energy_per_token_mj": None if low is None else low["energy_per_token_mj"]})
+        out.append({"workload": w, "phase": g["phase"].iloc[0],
+                    "fastest": _names_at_min(g, "time_per_token_ms"),
+                    "time_per_token_ms": float(g["time_per_token_ms"].min()),
+                    "least_energy": _names_at_min(e, "energy_per_token_mj") if len(e) else None,
+                    "energy_per_token_mj": float(e["energy_per_token_mj"].min()) if len(e) else None})
     return pd.DataFrame(out)

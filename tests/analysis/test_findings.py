@@ -145,3 +145,13 @@ def test_clock_needs_counts_match_table():
     assert stated == [float((meets & (loops == 1)).sum()), float(len(t)), float((meets & (loops > 1)).sum()),
                       float((~meets).sum())]
     assert "b/x: 3" in f.text and "(d/x)" in f.text
+
+
+def test_accelerator_winners_name_ties():
+    from analysis import accelerator
+    fr = pd.DataFrame({"in_fmt": ["int4", "fp4", "int8"], "acc": ["k", "k", "k"], "workload": ["D"] * 3,
+                       "phase": ["decode"] * 3, "time_per_token_ms": [1.293, 1.294, 2.26],
+                       "energy_per_token_mj": [187.729, 187.729, 341.0]})
+    w = accelerator.winners(fr).iloc[0]
+    assert w["least_energy"] == "int4/k = fp4/k" and w["energy_per_token_mj"] == 187.729
+    assert w["fastest"] == "int4/k = fp4/k"  # 1.294 is within 0.1% of 1.293
