@@ -4,7 +4,8 @@ A config file has up to four parts, each optional:
 
     seed = 0
     [sweep]      formats, accumulators, units, pipeline_stages, libraries   -> analysis.design.SweepSpec
-    [isoarea]    budget_ge | budget_mm2, fo4_ps, clock_ghz_max, bandwidth_gb_s -> IsoAreaConfig
+    [isoarea]    budget_ge | budget_mm2, fo4_ps, clock_ghz_max, bandwidth_gb_s,
+                 clock_fo4 | clock_ns, unpipelined, interleave               -> IsoAreaConfig
     [whatif]     format, acc, compare, compare_acc, library                  -> WhatIfConfig
 
 Contract: `load_config(path)` returns a `Config`; a file that is missing or not valid TOML, an
@@ -45,6 +46,15 @@ class IsoAreaConfig:
     clock_ghz_max: float | None = None
     # H100 SXM5 HBM3 bandwidth (NVIDIA H100 datasheet), so the designs sit beside the GPU's memory.
     bandwidth_gb_s: float = 3350.0
+    # One clock for every design (analysis.oneclock): the period given (FO4 with ge, ns with a
+    # timing library), else the fastest clock INT8 into Kulisch meets; unpipelined: each design at
+    # its own single-stage critical path (the comparison before one-clock).
+    clock_fo4: float | None = None
+    clock_ns: float | None = None
+    unpipelined: bool = False
+    # a design product registers cannot bring to the clock gets interleaved accumulation loops
+    # (rtl.pipeline.meet_clock); false: shown at the clock it reaches
+    interleave: bool = True
 
     def __post_init__(self):
         if self.budget_ge is None and self.budget_mm2 is None:
@@ -76,7 +86,8 @@ _TYPES = {
     SweepSpec: {"formats": "[str]", "accumulators": "[str]", "units": "[str]",
                 "pipeline_stages": "[int]", "libraries": "[str]"},
     IsoAreaConfig: {"budget_ge": "float", "budget_mm2": "float", "fo4_ps": "float",
-                    "clock_ghz_max": "float", "bandwidth_gb_s": "float"},
+                    "clock_ghz_max": "float", "bandwidth_gb_s": "float", "clock_fo4": "float",
+                    "clock_ns": "float", "unpipelined": "bool", "interleave": "bool"},
     WhatIfConfig: {"format": "str", "acc": "str", "compare": "[str]", "compare_acc": "[str]",
                    "library": "str"},
 }
@@ -92,6 +103,10 @@ def _check(value: Any, kind: str, where: str) -> Any:
     if kind == "int":
         if not isinstance(value, int) or isinstance(value, bool):
             raise DataError(f"{where} must be an integer, not {value!r}")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise DataError(f"{where} must be true or false, not {value!r}")
         return value
     if kind == "float":
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):

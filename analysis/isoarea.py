@@ -74,7 +74,8 @@ def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
                   fo4_ps: float | None = None) -> pd.DataFrame:
     """One row per point with an area and a delay: units that fit, clock, peak
     ops/s, ops/J, peak power. Columns: in_fmt, in_fmt_spec, acc, unit, pipeline_stages, library, unit_area,
-    units, macs_per_cycle, clock_ghz, peak_tops, tops_per_w, power_w.
+    units, macs_per_cycle, clock_ghz, peak_tops, tops_per_w, power_w, verified, and, when the rows
+    come from a one-clock plan (analysis.oneclock), latency_cycles, meets_clock, limited_by, summation.
 
     The critical path is `delay_ns`, or `delay_fo4` x `fo4_ps` (the synthesis flow reports FO4)."""
     if fo4_ps is not None:
@@ -123,6 +124,9 @@ def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
                      "tops_per_w": ops_per_j / 1e12 if ops_per_j == ops_per_j else np.nan,
                      "power_w": peak / ops_per_j if ops_per_j == ops_per_j else np.nan,
                      "verified": _verified(r)})
+        for c in _PASS:  # the one-clock plan's columns (analysis.oneclock), when the rows carry them
+            if c in r.index and not (isinstance(r[c], float) and math.isnan(r[c])):
+                rows[-1][c] = r[c]
     table = pd.DataFrame(rows)
     if (table["units"] < 1).all():
         smallest = ok[area_col].min()
@@ -130,6 +134,10 @@ def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
         raise UnsupportedConfig(f"{what} must hold at least one unit ({smallest:.4g} {unit_name} for the "
                                 f"smallest design), not {budget_ge if budget_ge is not None else budget_mm2!r}")
     return table[table["units"] >= 1].reset_index(drop=True)
+
+
+# Columns of a one-clock plan (analysis.oneclock.apply_to_sweep) carried into the table.
+_PASS = ("latency_cycles", "loop_stages", "meets_clock", "limited_by", "summation")
 
 
 def _verified(r) -> str:

@@ -37,8 +37,17 @@ from analysis.section import Figure, ReportContext, Section, Table
 
 # docs/DESIGN.md, "Reports": area/energy per format, paper reproduction, verification, energy,
 # numerics quality, GPU roofline, iso-area, Pareto, format catalogue.
-SECTION_ORDER = ["area", "paper", "verification", "energy", "fpga", "physical", "numerics",
+# "findings" is shown first but built last (RUN_LAST): its statements are computed from the others'
+# tables.
+SECTION_ORDER = ["findings", "area", "paper", "verification", "energy", "fpga", "physical", "numerics",
                  "blockscaled", "gpu", "isoarea", "pareto", "formats"]
+
+RUN_LAST = ("findings",)
+
+# A table longer than this shows its first rows on the page; every table is also written as CSV
+# beside the report (data/<section>_<n>.csv) and linked under it.
+MAX_ROWS = 25
+HEAD_ROWS = 12
 
 Builder = Callable[[ReportContext], Section]
 
@@ -93,6 +102,7 @@ def _default_title(name: str) -> str:
         "numerics": "Numerical quality",
         "gpu": "GPU roofline (H100, H200)",
         "isoarea": "Iso-area accelerator what-if",
+        "findings": "Findings",
         "pareto": "Pareto fronts: quality versus cost",
         "formats": "Format catalogue",
     }.get(name, name.capitalize())
@@ -110,20 +120,23 @@ def run_sections(ctx: ReportContext, names: Iterable[str] | None = None,
     builders = builders or {}
     ctx.outdir = Path(ctx.outdir)
     ctx.outdir.mkdir(parents=True, exist_ok=True)
-    sections: list[Section] = []
+    built: dict[str, Section] = {}
     timings: dict[str, float] = {}
-    for name in names:
+    # Shown in `names` order; built with RUN_LAST sections after the others.
+    run_order = [n for n in names if n not in RUN_LAST] + [n for n in names if n in RUN_LAST]
+    for name in run_order:
         if progress:
             print(f"[report] section {name} ...", file=sys.stderr, flush=True)
         section, dt = run_section(ctx, name, builders.get(name))
-        sections.append(section)
+        built[name] = section
+        sections = [built[n] for n in names if n in built]
         timings[section.key] = dt
         if progress:
             status = f"FAILED ({section.failed})" if section.failed else "ok"
             print(f"[report] section {name}: {status} in {dt:.1f} s", file=sys.stderr, flush=True)
         if write:
             write_report(ctx, sections, timings, title=title, extra_metadata=extra_metadata)
-    return sections
+    return [built[n] for n in names if n in built]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -184,9 +197,17 @@ def table_markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _shown(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """The rows a page shows of a table: all up to MAX_ROWS, else the first HEAD_ROWS."""
+    if len(frame) > MAX_ROWS:
+        return frame.head(HEAD_ROWS), True
+    return frame, False
+
+
 def render_markdown(sections: list[Section], metadata: dict, outdir: Path,
-                    title: str = "hwdse report") -> str:
-    """The whole report as Markdown; figures are linked relative to `outdir`."""
+                    title: str = "hwdse report", csvs: dict | None = None) -> str:
+    """The whole report as Markdown; figures are linked relative to `outdir`; `csvs` maps
+    (section key, table number) to the table's CSV file relative to `outdir`."""
     out = [f"# {title}", "",
            f"Generated {metadata.get('date_utc', '')} from commit `{metadata.get('git_sha')}` "
            f"(seed {metadata.get('seed')}{', quick mode' if metadata.get('quick') else ''}). "
@@ -207,13 +228,7 @@ def render_markdown(sections: list[Section], metadata: dict, outdir: Path,
             continue
         if s.intro:
             out += [s.intro.strip(), ""]
-        for t_i, t in enumerate(s.tables, 1):
-            out.append(f"**Table {i}.{t_i}. {t.caption}**")
-            out.append("")
-            out.append(table_markdown(t.frame))
-            out.append("")
-            out.append(f"*Source: {t.source}*")
-            out.append("")
+        # Plots first, then the tables they rest on (long ones cut, every one also as CSV).
         for f_i, f in enumerate(s.figures, 1):
             try:
                 rel = os.path.relpath(Path(f.path).resolve(), Path(outdir).resolve())
@@ -222,6 +237,19 @@ def render_markdown(sections: list[Section], metadata: dict, outdir: Path,
             out.append(f"![Figure {i}.{f_i}. {f.caption}]({rel})")
             out.append("")
             out.append(f"*Figure {i}.{f_i}. {f.caption} Source: {f.source}*")
+            out.append("")
+        for t_i, t in enumerate(s.tables, 1):
+            csv = (csvs or {}).get((s.key, t_i))
+            out.append(f"**Table {i}.{t_i}. {t.caption}**")
+            out.append("")
+            frame, cut = _shown(t.frame)
+            out.append(table_markdown(frame))
+            out.append("")
+            if cut or csv:
+                out.append((f"First {len(frame)} of {len(t.frame)} rows. " if cut else "")
+                           + (f"Full table: [{csv}]({csv})" if csv else ""))
+                out.append("")
+            out.append(f"*Source: {t.source}*")
             out.append("")
         if s.notes:
             out += [s.notes.strip(), ""]
@@ -292,7 +320,8 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#1a1a1a;line-height:1.45}
 h1{border-bottom:2px solid #333}h2{border-bottom:1px solid #bbb;margin-top:2em}
-table{border-collapse:collapse;margin:.6em 0;font-size:.88em;display:block;overflow-x:auto}
+.table-wrap{overflow-x:auto;max-width:100%;margin:.6em 0;border:1px solid #e4e4e4}
+table{border-collapse:collapse;margin:0;font-size:.88em}
 th,td{border:1px solid #ccc;padding:.25em .55em;text-align:right;white-space:nowrap}
 th{background:#f0f0f0;cursor:pointer;user-select:none}
 td.text{text-align:left;white-space:normal;min-width:4em;max-width:36em}th.asc::after{content:" \\25B2"}
@@ -334,7 +363,8 @@ def _img_data_uri(path: Path) -> str | None:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
-def render_html(sections: list[Section], metadata: dict, title: str = "hwdse report") -> str:
+def render_html(sections: list[Section], metadata: dict, title: str = "hwdse report",
+                csvs: dict | None = None) -> str:
     """The whole report as one HTML page with no external resources."""
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -359,10 +389,19 @@ def render_html(sections: list[Section], metadata: dict, title: str = "hwdse rep
             continue
         if s.intro:
             parts.append(markdown_to_html(s.intro))
+        tables = []
         for t_i, t in enumerate(s.tables, 1):
-            parts.append(f'<p class="caption">Table {i}.{t_i}. {_inline_html(t.caption)}</p>')
-            parts.append(table_html(t.frame, f"t-{s.key}-{t_i}"))
-            parts.append(f'<p class="source">Source: {_inline_html(t.source)}</p>')
+            csv = (csvs or {}).get((s.key, t_i))
+            frame, cut = _shown(t.frame)
+            tables.append(f'<p class="caption">Table {i}.{t_i}. {_inline_html(t.caption)}</p>')
+            # a wide table scrolls inside its own box, never the page
+            tables.append(f'<div class="table-wrap">{table_html(frame, f"t-{s.key}-{t_i}")}</div>')
+            if cut or csv:
+                tables.append('<p class="source">'
+                              + (f"First {len(frame)} of {len(t.frame)} rows. " if cut else "")
+                              + (f'Full table: <a href="{html.escape(csv)}">{html.escape(csv)}</a>' if csv else "")
+                              + "</p>")
+            tables.append(f'<p class="source">Source: {_inline_html(t.source)}</p>')
         for f_i, f in enumerate(s.figures, 1):
             uri = _img_data_uri(f.path)
             cap = f"Figure {i}.{f_i}. {f.caption}"
@@ -373,6 +412,7 @@ def render_html(sections: list[Section], metadata: dict, title: str = "hwdse rep
             parts.append(f'<figure><img alt="{html.escape(cap)}" src="{uri}">'
                          f"<figcaption>{_inline_html(cap)} <span class=\"source\">Source: "
                          f"{_inline_html(f.source)}</span></figcaption></figure>")
+        parts += tables
         if s.notes:
             parts.append(markdown_to_html(s.notes))
         parts.append("</section>")
@@ -384,6 +424,27 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def write_table_csvs(outdir: Path, sections: list[Section], stem: str = "report") -> dict:
+    """Every table of the built sections as CSV under outdir/data/ (<stem>_<section>_<n>.csv for a
+    page other than the report). Returns {(section key, table number): path relative to outdir}."""
+    out = {}
+    d = Path(outdir) / "data"
+    for s in sections:
+        if s.failed:
+            continue
+        for t_i, t in enumerate(s.tables, 1):
+            name = (f"{s.key}_{t_i}.csv" if stem == "report" else f"{stem}_{s.key}_{t_i}.csv")
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+                tmp = d / f".{name}.{os.getpid()}.tmp"
+                t.frame.to_csv(tmp, index=False)
+                os.replace(tmp, d / name)
+            except OSError:
+                continue  # the page still shows the table
+            out[(s.key, t_i)] = f"data/{name}"
+    return out
 
 
 def write_report(ctx: ReportContext, sections: list[Section], timings: dict[str, float] | None = None,
@@ -399,8 +460,9 @@ def write_report(ctx: ReportContext, sections: list[Section], timings: dict[str,
          if s.key in timings else None} for s in sections], **(extra_metadata or {}))
     paths = {"md": outdir / f"{stem}.md", "html": outdir / f"{stem}.html",
              "metadata": outdir / ("metadata.json" if stem == "report" else f"{stem}.metadata.json")}
-    _atomic_write(paths["md"], render_markdown(sections, md, outdir, title))
-    _atomic_write(paths["html"], render_html(sections, md, title))
+    csvs = write_table_csvs(outdir, sections, stem)
+    _atomic_write(paths["md"], render_markdown(sections, md, outdir, title, csvs))
+    _atomic_write(paths["html"], render_html(sections, md, title, csvs))
     _atomic_write(paths["metadata"], json.dumps(md, indent=2, default=str) + "\n")
     return paths
 

@@ -57,6 +57,27 @@ def _check_budget(iso: IsoAreaConfig) -> None:
             raise UnsupportedConfig(f"{name} must be a positive finite number, not {v!r}")
 
 
+def _check_clock(iso: IsoAreaConfig, library: str) -> None:
+    """The clock options, checked before any work: a positive period in the library's unit, and not
+    both a period and --unpipelined."""
+    from analysis import oneclock
+    oneclock._check_positive("--clock-fo4", iso.clock_fo4)
+    oneclock._check_positive("--clock-ns", iso.clock_ns)
+    if iso.clock_fo4 is not None and iso.clock_ns is not None:
+        raise UnsupportedConfig("give --clock-fo4 or --clock-ns, not both")
+    if iso.unpipelined and (iso.clock_fo4 is not None or iso.clock_ns is not None):
+        raise UnsupportedConfig("--unpipelined compares each design at its own clock: give it without "
+                                "--clock-fo4 / --clock-ns")
+    if not iso.unpipelined:
+        unit = oneclock.timing_unit(library)
+        if iso.clock_ns is not None and unit != "ns":
+            raise UnsupportedConfig(f"--clock-ns needs a Liberty with timing tables (library osu018), not "
+                                    f"{library!r}: give --clock-fo4 with ge")
+        if iso.clock_fo4 is not None and unit != "FO4":
+            raise UnsupportedConfig(f"--clock-fo4 needs the ge library (FO4 estimate); {library!r} is timed "
+                                    f"in ns: give --clock-ns")
+
+
 def run_whatif(spec: str | None = None, acc: str | None = None, *, config: Config | None = None,
                out: Path | str | None = None, quick: bool = False, jobs: int = 2,
                scheduler: str | None = None, cache_dir: Path | str | None = None, seed: int | None = None,
@@ -100,6 +121,7 @@ def run_whatif(spec: str | None = None, acc: str | None = None, *, config: Confi
         checks.output_dir(out, "--out")
         checks.libraries([wi.library])
         checks.budget_library(iso, [wi.library])
+        _check_clock(iso, wi.library)
     if scheduler:
         check_scheduler(scheduler).close()
     seed = config.seed if seed is None else seed
@@ -113,13 +135,17 @@ def run_whatif(spec: str | None = None, acc: str | None = None, *, config: Confi
 
     sections = [_summary(fmt, new_point.acc, df, iso), _format_section(fmt, compare), _quality_section(df),
                 _cost_section(df)]
+    iso_frames = None
     try:
-        sections.append(_isoarea_section(ctx, df, fmt, iso))
+        iso_section, iso_frames = _isoarea_section(ctx, df, fmt, iso, wi.library)
+        sections.append(iso_section)
     except UnsupportedConfig:
         raise  # an impossible budget is bad input: exit 2 (the sweep above stays cached)
     except Exception as exc:  # noqa: BLE001 - the rest of the page is still worth writing
         sections.append(Section("isoarea", "Iso-area throughput and workload speedup",
                                 failed=one_line(exc)))
+    sections.insert(0, _findings_section(fmt, new_point.acc, df, iso, iso_frames))
+    sections.append(_verdict_section(fmt, new_point.acc, df, iso_frames))
     paths = report.write_report(ctx, sections, title=f"What if: {fmt.name} ({spec}) with a {acc} accumulator",
                                 stem="whatif", extra_metadata=ident)
     return {"paths": paths, "sweep": df, "sections": sections,
@@ -195,10 +221,13 @@ def _cost_section(df) -> Section:
                                            "verification: our simulation (cocotb + Verilator)")])
 
 
-def _isoarea_section(ctx, df, fmt, iso: IsoAreaConfig) -> Section:
-    from analysis import isoarea, plots
-    table = isoarea.isoarea_table(df, budget_ge=iso.budget_ge, budget_mm2=iso.budget_mm2,
-                                  clock_ghz_max=iso.clock_ghz_max, fo4_ps=iso.fo4_ps)
+def _isoarea_section(ctx, df, fmt, iso: IsoAreaConfig, library: str = "ge"):
+    """(Section, frames): the designs at one clock (or unpipelined) in the same silicon budget, and
+    workload times through the roofline. frames: {"table", "work", "target", "plan"}."""
+    from analysis import isoarea, oneclock, plots
+    rows, target, plan = oneclock.plan_sweep(df, iso, library, cache_dir=ctx.cache_dir, jobs=ctx.jobs)
+    table = isoarea.isoarea_table(rows, budget_ge=iso.budget_ge, budget_mm2=iso.budget_mm2,
+                                  clock_ghz_max=iso.clock_ghz_max, fo4_ps=oneclock.fo4_for(target, iso.fo4_ps))
     work = isoarea.workload_table(table, iso.bandwidth_gb_s)
     tcols = [c for c in work.columns if c.endswith("time_ms")]
     base = work.loc[select(table, "int8", "kulisch").index]  # work has one row per table row
@@ -211,14 +240,94 @@ def _isoarea_section(ctx, df, fmt, iso: IsoAreaConfig) -> Section:
            f"memory {iso.bandwidth_gb_s:g} GB/s (H100 SXM5 HBM3 datasheet)")
     fig, ax = plots.new_figure()
     labels = [f"{f}/{a}" for f, a in zip(table["in_fmt"], table["acc"])]
-    plots.grouped_bars(ax, labels, {"peak": list(table["peak_tops"])}, f"peak TOPS in {budget}")
+    new_label = f"{fmt.name}/{select(table, fmt, None).iloc[0]['acc']}" if len(select(table, fmt, None)) else None
+    plots.reference_bars(ax, labels, list(table["peak_tops"]), f"peak TOPS in {budget}",
+                         missed=list(~table["meets_clock"].astype(bool)) if "meets_clock" in table else None,
+                         highlight=new_label)
+    ax.set_title(f"peak throughput at equal area, " + (f"one clock {target.period:.4g} {target.unit}"
+                                                      if target is not None else "each at its own clock"),
+                 fontsize=9)
     path = plots.savefig(fig, ctx.figure_dir / "whatif_isoarea.png")
-    tables = [Table(f"Designs at equal area ({budget})", table.drop(columns=["in_fmt_spec"]), src),
-              Table("Predicted time per step (ms)", work, src)]
+    from analysis.sections.isoarea import _order
+    tables = [Table(f"Designs at equal area ({budget})"
+                    + (": pipeline depth, latency and clock at one clock" if target is not None else ""),
+                    _order(table.drop(columns=["in_fmt_spec"])), src)]
+    if plan is not None:
+        tables.append(Table("What limits each design's clock: critical path at each depth tried",
+                            plan.drop(columns=["in_fmt_spec"]), "our synthesis (rtl.clock.depth_sweep: Yosys, "
+                            "ge.lib, FO4 estimate)" if target.unit == "FO4" else "our synthesis + OpenSTA"))
+    tables.append(Table("Predicted time per step (ms)", work, src))
     if len(speed.columns) > 2:
         tables.append(Table("Workload speedup over INT8 with Kulisch accumulation (the paper's baseline)",
                             speed, src))
-    return Section("isoarea", "Iso-area throughput and workload speedup",
-                   intro=f"The same silicon budget ({budget}) filled with MAC units of each design, each "
-                         f"clocked at its own critical path; workloads through the roofline.",
-                   tables=tables, figures=[Figure("Peak throughput at equal area.", path, src)])
+    intro = (f"The same silicon budget ({budget}) filled with MAC units of each design; workloads through "
+             f"the roofline.\n\n" + oneclock.clock_sentence(target, plan, iso.fo4_ps))
+    if target is not None:
+        intro += (" Energy per MAC is the gate-level figure at one product register (the extra registers' "
+                  "energy is not in it); the cocotb benches ran the swept designs (one product register, sequential summation): a deeper design "
+                  "shows `verified` as not run.")
+    sec = Section("isoarea", "Iso-area throughput and workload speedup", intro=intro, tables=tables,
+                  figures=[Figure("Peak throughput at equal area.", path, src)])
+    return sec, {"table": table, "work": work, "target": target, "plan": plan, "speed": speed,
+                 "figure": Figure("Peak throughput at equal area (the new design in orange, references "
+                                  "outlined).", path, src)}
+
+
+def _findings_section(fmt, acc, df, iso, frames) -> Section:
+    """Findings first: the new design's clock, throughput and accuracy against the references."""
+    from analysis import findings
+    items = []
+    name = f"{fmt.name}/{acc_spec(acc)}"
+    if frames is not None:
+        table, target, plan = frames["table"], frames["target"], frames["plan"]
+        if plan is not None:
+            row = plan[(plan["in_fmt_spec"] == fmt.spec) & (plan["acc"] == acc_spec(acc))]
+            if len(row):
+                r = row.iloc[0]
+                u = target.unit.lower()
+                k = int(r.get("loop_stages", 1) or 1)
+                if bool(r["meets_clock"]):
+                    inter = (f" and **{k}** interleaved partial sums in its accumulate loop (its sequential "
+                             f"loop alone is longer; the summation order changes)" if k > 1 else "")
+                    items.append(findings.Finding(
+                        f"{name} meets the common clock (**{findings.fmt_figure(target.period)} {target.unit}**, "
+                        f"{target.how}) with **{int(r['pipeline_stages'])}** product register(s){inter}, latency "
+                        f"**{int(r['latency_cycles'])}** cycles.",
+                        (("target", target.period), ("stages", float(r["pipeline_stages"])))
+                        + ((("loop_stages", float(k)),) if k > 1 else ())
+                        + (("latency", float(r["latency_cycles"])),), "clock table"))
+                else:
+                    items.append(findings.Finding(
+                        f"{name} cannot meet the common clock (**{findings.fmt_figure(target.period)} "
+                        f"{target.unit}**, {target.how}) at any depth: it reaches **"
+                        f"{findings.fmt_figure(float(r['critical_path_' + u]))} {target.unit}**, limited by its "
+                        f"{r['limited_by']}; it is compared at that clock.",
+                        (("target", target.period), ("reached", float(r["critical_path_" + u]))), "clock table"))
+        new_t = findings._row(table, fmt.spec, acc_spec(acc))
+        ref = findings._row(table, *findings.INT8_REF)
+        if new_t is not None and ref is not None:
+            sp = float(new_t["peak_tops"]) / float(ref["peak_tops"])
+            ck = float(new_t["clock_ghz"]) / float(ref["clock_ghz"])
+            un = float(new_t["units"]) / float(ref["units"])
+            items.append(findings.Finding(
+                f"Peak throughput in the same silicon: **{findings.fmt_figure(sp)}x** INT8/Kulisch's = "
+                f"**{findings.fmt_figure(un)}x** the units (area per MAC) times **{findings.fmt_figure(ck)}x** "
+                f"the clock.", (("speedup", sp), ("units", un), ("clock", ck)), "iso-area table"))
+        budget = f"{iso.budget_ge:.3g} GE" if iso.budget_ge is not None else f"{iso.budget_mm2:g} mm^2"
+        items.append(findings.cheapest_at_isoarea(table, target, budget))
+    items.append(findings.sqnr_winners(df))
+    items.append(findings.area_vs_paper(df, acc="fp32"))
+    md = findings.as_markdown(items) or "- No finding: the iso-area comparison did not run (see below)."
+    return Section("findings", "Findings", intro="Computed from the tables below; each figure in bold, its "
+                   "table named. The verdict closes the page.\n\n" + md,
+                   figures=[frames["figure"]] if frames is not None else [])
+
+
+def _verdict_section(fmt, acc, df, frames) -> Section:
+    from analysis import findings
+    if frames is None:
+        return Section("verdict", "Verdict", failed="no iso-area comparison to judge from (see above)")
+    items = findings.verdict(frames["table"], df, fmt.spec, acc_spec(acc), frames["target"])
+    return Section("verdict", "Verdict", intro=f"{fmt.name} with a {acc_spec(acc)} accumulator, judged from "
+                   "the iso-area table (same silicon, same clock) and the quality table:\n\n"
+                   + findings.as_markdown(items))

@@ -37,6 +37,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--config", default=None, metavar="FILE.toml",
                         help="TOML config: [sweep] replaces the default sweep, [isoarea] sets budget, "
                              "FO4 delay and bandwidth (see examples/)")
+    parser.add_argument("--clock-fo4", type=float, default=None, metavar="FO4",
+                        help="compare every design at this clock period in FO4 (ge library; default: the "
+                             "fastest clock INT8 into Kulisch meets)")
+    parser.add_argument("--clock-ns", type=float, default=None, metavar="NS",
+                        help="compare at this clock period in ns (needs a Liberty with timing tables)")
+    parser.add_argument("--unpipelined", action="store_true",
+                        help="compare each design at its own single-stage critical path (no common clock)")
     parser.add_argument("--only", default=None, metavar="NAMES",
                         help="comma-separated section names to run (default: all)")
 
@@ -58,6 +65,12 @@ def run(args) -> int:
     if args.config:
         from analysis.config import load_config
         config = load_config(args.config)
+    if args.clock_fo4 is not None or args.clock_ns is not None or args.unpipelined:
+        from analysis.config import Config as _Config
+        config = config or _Config()
+        config.isoarea.clock_fo4 = args.clock_fo4 if args.clock_fo4 is not None else config.isoarea.clock_fo4
+        config.isoarea.clock_ns = args.clock_ns if args.clock_ns is not None else config.isoarea.clock_ns
+        config.isoarea.unpipelined = bool(args.unpipelined or config.isoarea.unpipelined)
     # Every input checked before any section runs.
     from hwmodel.cache import default_cache_dir
 
@@ -68,8 +81,11 @@ def run(args) -> int:
     spec = cfg.sweep or default_spec(args.quick)
     spec.points()  # formats, accumulators, units of a [sweep] table
     checks.libraries(spec.libraries)
-    if names is None or "isoarea" in names:
+    if names is None or "isoarea" in names or "findings" in names:
         checks.budget_library(cfg.isoarea, spec.libraries)
+        from analysis.whatif import _check_clock
+        _check_clock(cfg.isoarea, "ge" if cfg.isoarea.budget_mm2 is None else
+                     next((lib for lib in spec.libraries if lib not in ("ge", "paper")), "ge"))
     if args.scheduler:
         from analysis.engine import check_scheduler
         check_scheduler(args.scheduler).close()

@@ -7,7 +7,10 @@ DESCRIPTION = """\
 Run the whole chain for a format the catalogue may lack, and write a one-page report:
 numerics quality (golden model), RTL generated and verified by its cocotb bench, area and
 energy synthesised, iso-area throughput and transformer workload speedup, beside INT8 and
-FP8-E4M3.
+FP8-E4M3. The designs are compared at one clock: the fastest clock INT8 into Kulisch meets
+(each design gets the product registers it needs; one that cannot meet it runs at the clock it
+reaches), unless --clock-fo4 / --clock-ns set it; --unpipelined compares each design at its own
+single-stage critical path. The page opens with computed findings and ends with a verdict.
 
   hwdse whatif "fp(e=3,m=4,bias=7)" --acc fp32
   hwdse whatif --config examples/whatif_e3m4.toml
@@ -36,6 +39,13 @@ def add_arguments(parser) -> None:
                         help="silicon budget in mm^2 (needs a Liberty library with areas in um^2)")
     parser.add_argument("--bandwidth-gb-s", type=float, default=None, metavar="GB_S",
                         help="memory bandwidth of the iso-area accelerator (default 3350, H100 HBM3)")
+    parser.add_argument("--clock-fo4", type=float, default=None, metavar="FO4",
+                        help="compare every design at this clock period in FO4 (ge library; default: the "
+                             "fastest clock INT8 into Kulisch meets)")
+    parser.add_argument("--clock-ns", type=float, default=None, metavar="NS",
+                        help="compare at this clock period in ns (needs a Liberty with timing tables)")
+    parser.add_argument("--unpipelined", action="store_true",
+                        help="compare each design at its own single-stage critical path (no common clock)")
     parser.add_argument("--quick", action="store_true", help="smaller samples and benches")
     parser.add_argument("--jobs", type=int, default=2, metavar="N", help="local worker processes (default 2)")
     parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
@@ -61,6 +71,11 @@ def run(args) -> int:
         cfg.isoarea.budget_mm2, cfg.isoarea.budget_ge = args.budget_mm2, None
     if args.bandwidth_gb_s is not None:
         cfg.isoarea.bandwidth_gb_s = args.bandwidth_gb_s
+    for name in ("clock_fo4", "clock_ns"):
+        if getattr(args, name) is not None:
+            setattr(cfg.isoarea, name, getattr(args, name))
+    if args.unpipelined:
+        cfg.isoarea.unpipelined = True
     if args.cache_dir:
         from analysis import checks
         checks.output_dir(args.cache_dir, "--cache-dir")
@@ -70,8 +85,9 @@ def run(args) -> int:
     p = res["paths"]
     print(f"wrote {p['md']}, {p['html']}, {p['metadata']}")
     for s in res["sections"]:
-        if s.key == "summary":
-            print(s.intro)
+        if s.key in ("findings", "verdict"):
+            print(f"{s.title}:")
+            print("\n".join(ln for ln in s.intro.splitlines() if ln.startswith("- ")))
         if s.failed:
             print(f"  section {s.key} failed: {s.failed}")
     return 0 if res["new_ok"] else 1

@@ -65,3 +65,32 @@ class FakeEvaluator:
         bits = point.in_fmt.bits
         return {"area_ge": float(bits * bits * 10 + fake_acc_bits(point.acc)), "delay_ns": 0.1 * bits,
                 "seed_echo": seed}
+
+
+def fake_depth_sweep(fmt, acc, library="ge", max_stages=2, cache_dir=None):
+    """A stand-in for rtl.clock.depth_sweep (arithmetic, no synthesis): the multiplier takes
+    2 x bits FO4 and the accumulate loop 20 FO4 for an integer format into Kulisch, 30 for a float
+    into Kulisch and 60 into a float accumulator; product register s >= 1 cuts the multiplier off.
+    Area: FakeEvaluator's (one stage) + 10 GE per stage above one."""
+    from rtl.clock import ClockPoint
+    bits = fmt.bits
+    loop = (20.0 if fmt.kind == "int" else 30.0) if acc.kind == "kulisch" else 60.0
+    base = float(bits * bits * 10 + fake_acc_bits(acc))
+    return [ClockPoint(fmt.name, acc.spec, s, s + 1, (2.0 * bits + loop) if s == 0 else loop, "FO4",
+                       base + 10.0 * (s - 1), "ge", 50.0 + 10 * s, 10.0 * s) for s in range(max_stages + 1)]
+
+
+def fake_meet_clock(fmt, acc, target_fo4=None, library="ge", cache_dir=None, **_):
+    """A stand-in for rtl.pipeline.meet_clock: k interleaved partial sums divide the accumulate loop
+    of fake_depth_sweep by k (k = ceil(loop / target), at most 4; more is refused), each loop stage
+    adding 20 GE; one product register; latency 1 + k."""
+    import math
+    from types import SimpleNamespace
+    loop = fake_depth_sweep(fmt, acc, library, 1)[1].delay
+    k = math.ceil(loop / target_fo4)
+    if k > 4:
+        raise UnsupportedConfig(f"a target clock no pipelining can meet: {target_fo4} FO4, best {loop / 4} FO4")
+    base = float(fmt.bits * fmt.bits * 10 + fake_acc_bits(acc))
+    return SimpleNamespace(pipeline_stages=1, loop_stages=k, latency=1 + k, delay_fo4=loop / k,
+                           area=base + 20.0 * (k - 1), area_unit="ge", pipeline_register_area=10.0 + 20 * (k - 1),
+                           summation=f"interleaved:{k}")

@@ -101,10 +101,9 @@ def test_section_order_follows_design_doc():
     design = (Path(__file__).resolve().parents[2] / "docs" / "DESIGN.md").read_text()
     line = design.split("Order:", 1)[1].split("\n\n", 1)[0]
     # Every named section appears in the design doc's order sentence in the same order.
-    words = {"area": "area/energy", "paper": "paper", "verification": "verification", "energy": "energy,",
-             "numerics": "numerics", "blockscaled": "block-scaled", "gpu": "GPU", "isoarea": "iso-area",
-             "pareto": "Pareto", "formats": "format catalogue", "fpga": "FPGA cost",
-             "physical": "characterised library"}
+    words = {"findings": "findings", "area": "area/energy", "paper": "paper", "verification": "verification", "energy": "energy,",
+             "numerics": "numerics", "blockscaled": "block-scaled", "gpu": "GPU", "isoarea": "iso-area", "pareto": "Pareto",
+             "formats": "format catalogue", "fpga": "FPGA cost", "physical": "characterised library"}
     positions = [line.index(words[n]) for n in report.SECTION_ORDER]
     assert positions == sorted(positions)
 
@@ -113,7 +112,7 @@ def test_cli_rejects_unknown_section(tmp_path, capsys):
     rc = main(["report", "--out", str(tmp_path), "--only", "nope"])
     assert rc == 2
     err = capsys.readouterr().err
-    assert "--only must name sections from area, paper" in err and "'nope'" in err
+    assert "--only must name sections from findings, area, paper" in err and "'nope'" in err
 
 
 def test_cli_rejects_bad_jobs(tmp_path, capsys):

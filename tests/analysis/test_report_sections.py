@@ -51,14 +51,15 @@ def test_verification_section_counts(ctx):
 
 
 def test_isoarea_section_numbers(ctx):
-    from analysis.config import FO4_PS_45NM
-    s = sec_isoarea.build(ctx)
+    from analysis.config import FO4_PS_45NM, IsoAreaConfig
+    s = sec_isoarea.build(ctx, IsoAreaConfig(unpipelined=True))  # each design at its own path
+    assert "Unpipelined comparison" in s.intro
     t = s.tables[0].frame.set_index(["in_fmt", "acc"])
     # 1e8 GE / 1000 GE = 100000 units; clock 1 / (50 FO4 x 16.2 ps)
-    assert t.loc[("int8", "kulisch"), "units"] == 100_000
+    assert t.loc[("int8", "kulisch:12"), "units"] == 100_000
     clock = 1e12 / (50 * FO4_PS_45NM)
-    assert t.loc[("int8", "kulisch"), "peak_tops"] == pytest.approx(2 * 100_000 * clock / 1e12)
-    assert t.loc[("int8", "fp32"), "verified"] == "NO"
+    assert t.loc[("int8", "kulisch:12"), "peak_tops"] == pytest.approx(2 * 100_000 * clock / 1e12)
+    assert t.loc[("int8", "float32"), "verified"] == "NO"
     assert len(s.tables[1].frame) == 4 and s.figures and s.figures[0].path.exists()
     assert "FO4 = 16.2 ps" in s.tables[0].source
 
@@ -87,3 +88,41 @@ def test_h100_reference():
     # LLaMA-2-7B decode moves >= 6.7e9 bytes of 8-bit weights per step: at most ~3.35 TB/s.
     assert (ref.set_index("in_fmt").loc["H100 int8", "LLaMA-2-7B decode (batch 1, context 2048) time_ms"]
             > 6.4e9 / 3.35e12 * 1e3)
+
+
+def test_isoarea_default_is_one_clock_int8(ctx):
+    """Default: INT8 into Kulisch's fastest clock (fake_depth_sweep: 20 FO4 at one register)."""
+    s = sec_isoarea.build(ctx)
+    assert "**All designs at one clock: 20 FO4**" in s.intro
+    t = s.tables[0].frame.set_index(["in_fmt", "acc"])
+    assert bool(t.loc[("int8", "kulisch:12"), "meets_clock"])
+    assert t.loc[("int8", "kulisch:12"), "latency_cycles"] == 2
+    assert not t.loc[("float8_e4m3fn", "float32"), "meets_clock"]
+
+
+def test_findings_section_first_and_computed(ctx):
+    import re
+
+    from analysis import report
+    from analysis.sections import findings as sec_findings
+    order = []
+
+    def spy(name, build):
+        def b(c):
+            order.append(name)
+            return build(c)
+        return b
+    secs = report.run_sections(ctx, ["findings", "isoarea"],
+                               {"findings": spy("findings", sec_findings.build),
+                                "isoarea": spy("isoarea", sec_isoarea.build)})
+    assert order == ["isoarea", "findings"] and [s.key for s in secs] == ["findings", "isoarea"]
+    f, iso = secs
+    assert not f.failed and f.figures and f.figures[0].path.exists()
+    t = iso.tables[0].frame
+    best = t.loc[t["peak_tops"].idxmax()]
+    m = re.search(r"\*\*(\S+)\*\* fills .* \*\*([\d.]+) TOPS\*\*", f.intro)
+    assert m.group(1) == f"{best['in_fmt']}/{best['acc']}"
+    assert abs(float(m.group(2)) - best["peak_tops"]) <= 0.005 * best["peak_tops"]
+    md = (ctx.outdir / "report.md").read_text()
+    assert md.index("## 1. Findings") < md.index("## 2. Iso-area")
+    assert (ctx.outdir / "data" / "isoarea_1.csv").exists() and "(data/isoarea_1.csv)" in md

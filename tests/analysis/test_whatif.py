@@ -33,7 +33,8 @@ def test_whatif_page_with_fake_evaluator(tmp_path):
     # Fake areas: bits^2*10 + acc term: new 4*4*10+32 = 192; int8/kulisch 640+112 = 752 -> 0.26x
     assert "Area relative to int8 with kulisch accumulation: **0.26x**" in md
     assert "Workload speedup over INT8 with Kulisch accumulation" in md
-    assert (tmp_path / "w" / "whatif.html").read_text().count("data:image/png;base64,") == 1
+    # the iso-area figure, shown under the findings and in its section
+    assert (tmp_path / "w" / "whatif.html").read_text().count("data:image/png;base64,") == 2
     meta = json.loads((tmp_path / "w" / "whatif.metadata.json").read_text())
     assert meta["whatif_format"] == NEW
     assert (tmp_path / "w" / "sweep.parquet").exists()
