@@ -11,6 +11,11 @@ scalar MAC: its multiplier `mpy` -> multipliers, the rest -> accumulator, no sca
 run is cached by content hash (synthesis and energy caches under cache_dir), so a second call
 costs seconds.
 
+Cost of a cold run (2 shared cores): synthesis of one block unit takes ~5-15 s, so the default
+set (13 block format/accumulator pairs x 3 block sizes + 3 scalar MACs, area and delay) takes a
+few minutes; energy needs a Verilator build of each unit's gate-level netlist (~1-3 min each), so
+it is measured only at the block sizes asked for (energy_block_sizes=(32,): + ~16 builds).
+
 Public API
     BLOCK_FORMATS, SCALARS, BLOCK_SIZES      the default set
     block_cost_table(formats=BLOCK_FORMATS, block_sizes=BLOCK_SIZES, ...) -> DataFrame
@@ -110,7 +115,7 @@ def _cost_row(job: tuple) -> dict:
 
 
 def block_cost_table(formats=BLOCK_FORMATS, block_sizes=BLOCK_SIZES, *, scalars=SCALARS,
-                     lanes: int = LANES, library: str = "ge", energy_block_sizes=(32,),
+                     lanes: int = LANES, library: str = "ge", energy_block_sizes=(),
                      n_blocks: int = 128, seed: int = 0, cache_dir=None, jobs: int = 2) -> pd.DataFrame:
     """One row per (block format, accumulator, block size) and per scalar MAC: area per element
     product in total and by part (`area_<part>_per_product_<unit>`), the scale path in the
