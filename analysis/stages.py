@@ -281,6 +281,10 @@ def stage_energy(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> 
 
     kw = {"cache_dir": Path(cache_dir)} if cache_dir else {}
     if point.unit.kind == "bdot":
+        from rtl.unit import unit_config
+        why = energy.block_ports_unsupported(unit_config(point.in_fmt, point.acc, point.unit))
+        if why:  # not measurable by this simulator: no value, and not a failure of the design
+            return {"energy_note": f"not measured: {why}"}
         res = energy.block_energy(point.in_fmt, point.acc, lanes=point.unit.n, dist="gaussian",
                                   n_blocks=64 if quick else 256, library=point.library, seed=seed, **kw)
         out = {"energy_pj": float(res["pj_per_product"]), "energy_source": res["source"]}

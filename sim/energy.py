@@ -32,7 +32,7 @@ from sim.netlist import Netlist, synthesize
 from sim.toggles import (DEFAULT_CACHE, FLOW_VERSION, SimResult, build_sim, result_cache,
                          result_key, simulate, weights_for)
 
-__all__ = ["DOT_LENGTH", "mac_energy", "block_energy", "operand_codes", "operand_amax",
+__all__ = ["DOT_LENGTH", "mac_energy", "block_energy", "block_ports_unsupported", "operand_codes", "operand_amax",
            # re-exported: the gate-level flow this module builds on
            "Netlist", "synthesize", "SimResult", "simulate", "build_sim", "weights_for",
            "Calibration", "calibration", "operation_energy", "horowitz_comparison",
@@ -133,6 +133,16 @@ def _block_part(name: str) -> str:
     return next(p for p, a in split_area({name: 1.0}).items() if a)
 
 
+def block_ports_unsupported(cfg) -> str | None:
+    """Why the gate-level simulator cannot drive a BlockDotConfig's operand ports (it drives ports
+    of at most 64 bits), or None when it can."""
+    for what, bits in (("a", cfg.elem_a.bits * cfg.lanes), ("b", cfg.elem_b.bits * cfg.lanes)):
+        if bits > 64:
+            return (f"the gate-level simulator drives ports of at most 64 bits; operand {what} of "
+                    f"{cfg.name} has {bits}: use fewer lanes")
+    return None
+
+
 def block_energy(block_fmt, acc, lanes: int | None = None, dist: str = "gaussian", n_blocks: int = 256,
                  library: str = "ge", seed: int = 0, cache_dir: Path = DEFAULT_CACHE,
                  dot_length: int = DOT_LENGTH, n_cal: int = 2000) -> dict:
@@ -167,10 +177,9 @@ def block_energy(block_fmt, acc, lanes: int | None = None, dist: str = "gaussian
     unit = block_unit(fmt, "mac" if lanes is None else f"bdot:{lanes}")
     cfg = unit_config(fmt, acc, unit)
     L, bs, beats = cfg.lanes, cfg.block_size, cfg.beats
-    for what, bits in (("a", cfg.elem_a.bits * L), ("b", cfg.elem_b.bits * L)):
-        if bits > 64:
-            raise UnsupportedConfig(f"the gate-level simulator drives ports of at most 64 bits; operand "
-                                    f"{what} of {cfg.name} has {bits}: use fewer lanes")
+    why = block_ports_unsupported(cfg)
+    if why:
+        raise UnsupportedConfig(why)
     netlist = synthesize(cfg.create(), cfg.name, library, cache_dir)
     cal = calibration(library, cache_dir, n_cal, seed)
     key = result_key("bdot", netlist.verilog, netlist.liberty_text, d, n_blocks, seed, dot_length)

@@ -67,3 +67,10 @@ def test_block_energy_per_element_product_and_parts():
     assert r["pj_per_product"] == pytest.approx(r["k_pj_per_toggle"] * r["weighted_toggles_per_product"])
     again = E.block_energy("mxfp8_e4m3", "fp32", n_blocks=32)
     assert again["pj_per_product"] == r["pj_per_product"]
+
+
+def test_energy_stage_notes_a_unit_too_wide_to_simulate():
+    from analysis.design import DesignPoint
+    from analysis.stages import stage_energy
+    r = stage_energy(DesignPoint.make("mxfp8_e4m3", "fp32", "bdot:16"), 0, True)
+    assert set(r) == {"energy_note"} and "128" in r["energy_note"]
