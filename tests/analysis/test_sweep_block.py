@@ -98,3 +98,18 @@ def test_block_synth_stage_splits_area_per_element_product(tmp_path):
     assert sum(parts) >= r["area_per_product_ge"] * 0.999
     assert 0 < r["scale_path_share"] < 0.5
     assert r["delay_fo4"] > 0 and r["synth_source"].startswith("our synthesis")
+
+
+def test_block_whatif_page_counts_area_per_element_product(tmp_path):
+    """The what-if page of a block format (fake evaluator: area_ge = bits^2 * 10 + acc bits for
+    the whole unit): the block dot unit bdot:8 does 8 element products a cycle, so its area per
+    MAC is a eighth of the unit's: (4*4*10 + 32) / 8 = 24 GE; int8/kulisch: 640 + 112 = 752 GE."""
+    from analysis.whatif import run_whatif
+    from tests.analysis.fakes import FakeEvaluator
+    res = run_whatif("mx(e2m1,block=32)", "fp32", out=tmp_path / "w", cache_dir=tmp_path / "c",
+                     evaluator=FakeEvaluator(), progress=False, jobs=1)
+    assert "mxfp4/float32/bdot:8/p1/ge" in set(res["sweep"].point_id) and res["new_ok"]
+    md = (tmp_path / "w" / "whatif.md").read_text()
+    assert "**Area** per MAC: 24 GE" in md
+    assert f"Area relative to int8 with kulisch accumulation: **{24 / 752:.2f}x**" in md
+    assert "| mxfp4 | float32 | bdot:8 |" in md       # the iso-area table counts 8 MACs per unit
