@@ -68,7 +68,8 @@ class UnitSpec:
             if self.n > MAX_BDOT_LANES:
                 raise UnsupportedConfig(f"a block dot unit has 1..{MAX_BDOT_LANES} lanes, not {self.n}")
         elif self.n != 1:
-            raise UnsupportedConfig(f"only a dot or bdot unit takes n, not {self.kind} (n={self.n})")
+            raise UnsupportedConfig(f"only a dot unit takes n (a bdot unit: its lanes), not {self.kind} "
+                                    f"(n={self.n})")
         if self.kind == "array":
             if self.rows > MAX_ARRAY_DIM or self.cols > MAX_ARRAY_DIM:
                 raise UnsupportedConfig(f"an array has 1..{MAX_ARRAY_DIM} rows and columns, not "
