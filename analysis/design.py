@@ -1,7 +1,8 @@
 """Design points: what one evaluation is about, as objects with canonical specs.
 
-A design point is input format x accumulator x unit (mac, dot:N, array:RxC) x pipeline depth x
-cell library. It holds the parsed objects (`hwmodel.formats.Format`, `hwmodel.accum.AccSpec`,
+A design point is input format x accumulator x unit (mac, dot:N, array:RxC; block formats: bdot:N)
+x pipeline depth x cell library. A block format's "mac" is its block dot unit, bdot:min(8, block
+size) (rtl.unit.block_unit), so that one unit list covers scalar and block formats. It holds the parsed objects (`hwmodel.formats.Format`, `hwmodel.accum.AccSpec`,
 `rtl.unit.UnitSpec`) and never a display name that a later stage would have to parse again; two spellings
 of one design (`fp32` / `float32`, `e4m3` / `float8_e4m3fn`) are one point with one cache key,
 because the key is built from the canonical specs (`key_fields`).
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from hwmodel.accum import AccSpec, parse_acc
 from hwmodel.errors import FormatError, UnsupportedConfig
 from hwmodel.formats import Format, parse_format
-from rtl.unit import UnitSpec, parse_unit
+from rtl.unit import UnitSpec, block_unit, parse_unit
 
 # The columns that identify a point in a sweep table (the rest of a row are metrics).
 # in_fmt is the format's display name, in_fmt_spec its canonical spec (parse_format(spec) == format),
@@ -30,20 +31,27 @@ POINT_COLUMNS = ["point_id", "in_fmt", "in_fmt_spec", "acc", "unit", "pipeline_s
 # ----------------------------------------------------------------------------------------------
 
 # The units a sweep evaluates: a multiplier alone has no accumulator to verify, cost or measure.
-SWEEP_UNIT_KINDS = ("mac", "dot", "array")
+SWEEP_UNIT_KINDS = ("mac", "dot", "array", "bdot")
 
 
-def sweep_unit(unit) -> UnitSpec:
-    """The unit of a design point (rtl.unit.parse_unit): mac, dot:N or array:RxC."""
+def sweep_unit(unit, fmt=None) -> UnitSpec:
+    """The unit of a design point (rtl.unit.parse_unit): mac, dot:N, array:RxC, or for a block
+    format `fmt` its block dot unit (rtl.unit.block_unit: mac -> bdot:min(8, block size))."""
     u = parse_unit(unit)
     if u.kind not in SWEEP_UNIT_KINDS:
-        raise UnsupportedConfig(f"a sweep unit must be mac, dot:N (e.g. dot:4) or array:RxC (e.g. "
-                                f"array:2x2), not {u.spec!r}")
+        raise UnsupportedConfig(f"a sweep unit must be mac, dot:N (e.g. dot:4), array:RxC (e.g. "
+                                f"array:2x2) or bdot:N (block formats), not {u.spec!r}")
+    if fmt is not None:
+        u = block_unit(fmt, u)
+        if u.kind == "bdot" and not hasattr(fmt, "block_size"):
+            raise UnsupportedConfig(f"a bdot:N unit needs a block format (e.g. mxfp8_e4m3, nvfp4), "
+                                    f"not {fmt.name!r}: use mac, dot:N or array:RxC")
     return u
 
 
 def unit_macs(unit) -> int:
-    """Multiply-accumulates per cycle of a unit (a UnitSpec or its spec): mac 1, dot:N N, array:RxC R*C."""
+    """Multiply-accumulates per cycle of a unit (a UnitSpec or its spec): mac 1, dot:N N, array:RxC
+    R*C, bdot:N N (element products)."""
     return parse_unit(unit).macs_per_cycle
 
 
@@ -88,7 +96,7 @@ class DesignPoint:
             a = parse_acc(acc)
         except FormatError as exc:
             raise FormatError(f"accumulator {acc!r}: {exc}") from None
-        return cls(fmt, a, sweep_unit(unit), pipeline_stages, str(library))
+        return cls(fmt, a, sweep_unit(unit, fmt), pipeline_stages, str(library))
 
     def key_fields(self) -> dict:
         """What identifies the design in a cache key: canonical specs only."""

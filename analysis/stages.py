@@ -122,6 +122,8 @@ def stage_quality(point: DesignPoint, seed: int, quick: bool, cache_dir=None) ->
     from hwmodel.formats import IntFormat
 
     fmt = point.in_fmt
+    if point.unit.kind == "bdot":
+        return _block_quality(point, seed, quick)
     n, length = _QUALITY_N[bool(quick)]
     rng = np.random.default_rng(seed)
     out = {}
@@ -151,8 +153,62 @@ def stage_quality(point: DesignPoint, seed: int, quick: bool, cache_dir=None) ->
     return out
 
 
-# The cocotb bench of each unit kind a sweep evaluates.
-_BENCHES = {"mac": "sim.bench_mac", "dot": "sim.bench_dot", "array": "sim.bench_array"}
+def _block_quality(point: DesignPoint, seed: int, quick: bool) -> dict:
+    """stage_quality's columns for a block format (golden numerics, hwmodel.blockscaled).
+
+    sqnr_db / sqnr_t3_db: SQNR of N(0,1) and Student-t (nu=3) samples block-quantised by the
+    format's own scale rule (hwmodel.blockscaled.quantize_blocks / dequantize_blocks); 2-D blocks quantise
+    tiles of block_rows rows. dot_rel_err: median over lanes of |computed - exact| / sum|a_i b_i|
+    of length-L dot products of block-quantised N(0,1) vectors, computed by the block dot golden
+    model (hwmodel.blockscaled.block_dot: exact block sums, one rounding per block into the
+    accumulator; per-tensor scales applied after, hwmodel.blockscaled.apply_tensor_scales);
+    exact = math.fsum of the products of the dequantised elements."""
+    import math
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from hwmodel import blockscaled as BS
+    from hwmodel import quality as Q
+
+    fmt = point.in_fmt
+    n, length = _QUALITY_N[bool(quick)]
+    bs, rows = fmt.block_size, int(getattr(fmt, "block_rows", 1) or 1)
+    length = max(bs, (length // bs) * bs)
+    rng = np.random.default_rng(seed)
+    out = {}
+    cols = max(bs, (n // rows // bs) * bs)
+    for col, dist in (("sqnr_db", "gaussian"), ("sqnr_t3_db", "student_t3")):
+        x = Q.sample(dist, (rows, cols), rng)
+        q = BS.dequantize_blocks(fmt, BS.quantize_blocks(fmt, x))
+        out[col] = float(Q.error_metrics(x, q)["sqnr_db"])
+    lanes = 4 if quick else 16
+    # 1-D blocks along the dot axis (a 2-D tile's scale is shared along this axis the same way).
+    line = SimpleNamespace(element=fmt.element, scale=fmt.scale, block_size=bs, rule=fmt.rule,
+                              tensor_scale=fmt.tensor_scale) if rows > 1 else fmt
+    a, b = rng.standard_normal((lanes, length)), rng.standard_normal((lanes, length))
+    got = np.empty(lanes)
+    exact = np.empty(lanes)
+    denom = np.empty(lanes)
+    for i in range(lanes):
+        qa, qb = BS.quantize_blocks(line, a[i]), BS.quantize_blocks(line, b[i])
+        va, vb = BS.dequantize_blocks(line, qa), BS.dequantize_blocks(line, qb)
+        prods = va * vb
+        exact[i] = math.fsum(prods.tolist())
+        denom[i] = float(np.sum(np.abs(prods)))
+        v = BS.block_dot(line, qa, line, qb, point.acc)
+        got[i] = float(BS.apply_tensor_scales(v, qa.tensor_scale, qb.tensor_scale, point.acc))
+    out["dot_rel_err"] = float(np.median(np.abs(got - exact) / denom))
+    out["dot_length"] = length
+    out["quality_source"] = ("our golden model (hwmodel.blockscaled, hwmodel.quality), seeded samples, "
+                             "block-quantised by the format's scale rule")
+    return out
+
+
+# The cocotb bench of each unit kind a sweep evaluates (bdot: its one unit test of the module).
+_BENCHES = {"mac": "sim.bench_mac", "dot": "sim.bench_dot", "array": "sim.bench_array",
+            "bdot": "sim.bench_blockdot"}
+_TESTCASE = {"bdot": "blockdot_matches_golden"}
 
 
 def stage_verify(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> dict:
@@ -161,11 +217,12 @@ def stage_verify(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> 
     from rtl.unit import unit_config
     from sim.runner import BenchFailed, run_bench
 
-    env = {"HWDSE_SEED": str(12345 + seed), "HWDSE_RANDOM": "2000" if quick else "20000"}
+    env = {"HWDSE_SEED": str(12345 + seed), "HWDSE_RANDOM": "2000" if quick else "20000",
+           "HWDSE_DOTS": "12" if quick else "60"}
     config = unit_config(point.in_fmt, point.acc, point.unit, point.pipeline_stages)
     bench = _BENCHES[point.unit.kind]
     try:
-        res = run_bench(config, bench, extra_env=env)
+        res = run_bench(config, bench, extra_env=env, testcase=_TESTCASE.get(point.unit.kind))
     except BenchFailed as exc:
         lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
         detail = " | ".join(lines[:3])
@@ -181,7 +238,8 @@ def stage_verify(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> 
         return {"verified": False, "verify_detail": detail[:500]}
     return {"verified": True, "verify_tests": int(res.tests), "simulator": res.simulator,
             "verify_detail": f"{res.tests} cocotb tests passed ({res.simulator}, seed {12345 + seed}, "
-                             f"{env['HWDSE_RANDOM']} random pairs)"}
+                             + (f"{env['HWDSE_DOTS']} random dots besides all pairs and corners)"
+                                if point.unit.kind == "bdot" else f"{env['HWDSE_RANDOM']} random pairs)")}
 
 
 def stage_synth(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> dict:
@@ -197,6 +255,18 @@ def stage_synth(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> d
            "n_cells": int(r.n_cells), "logic_depth": int(r.logic_depth),
            "delay_fo4": None if r.delay_fo4 is None else float(r.delay_fo4),
            "synth_source": r.source, "netlist_sha256": r.netlist_sha256}
+    if point.unit.kind == "bdot":
+        # Per element product (the lanes), split into multipliers / adder tree / scale path /
+        # accumulator / control (rtl.blockdot.split_area over the unit's submodules).
+        from rtl.blockdot import split_area
+        lanes = point.unit.n
+        parts = split_area(r.area_by_part or {})
+        hier = sum(parts.values()) or float("nan")
+        out[f"area_per_product_{unit}"] = float(r.area) / lanes
+        for part, area in parts.items():
+            out[f"area_{part}_per_product_{unit}"] = float(area) / lanes
+        out["scale_path_share"] = parts["scale_path"] / hier
+        return out
     for part, area in (r.area_by_part or {}).items():
         out[f"area_{part}_{unit}"] = float(area)
     return out
@@ -204,15 +274,27 @@ def stage_synth(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> d
 
 def stage_energy(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> dict:
     """Energy per multiply-accumulate (pJ) of a MAC from gate-level toggle counting of its
-    synthesised netlist under Gaussian operands (sim.energy.mac_energy); other units get an
-    `energy_note` instead of a value (not a failure)."""
+    synthesised netlist under Gaussian operands (sim.energy.mac_energy); of a block dot unit per
+    element product, with its parts, under block-quantised Gaussian operands
+    (sim.energy.block_energy); other units get an `energy_note` instead of a value (not a failure)."""
     from sim import energy
 
+    kw = {"cache_dir": Path(cache_dir)} if cache_dir else {}
+    if point.unit.kind == "bdot":
+        from rtl.unit import unit_config
+        why = energy.block_ports_unsupported(unit_config(point.in_fmt, point.acc, point.unit))
+        if why:  # not measurable by this simulator: no value, and not a failure of the design
+            return {"energy_note": f"not measured: {why}"}
+        res = energy.block_energy(point.in_fmt, point.acc, lanes=point.unit.n, dist="gaussian",
+                                  n_blocks=64 if quick else 256, library=point.library, seed=seed, **kw)
+        out = {"energy_pj": float(res["pj_per_product"]), "energy_source": res["source"]}
+        out.update({f"energy_{p}_pj": float(res[f"pj_per_product_{p}"])
+                    for p in res["parts"]})
+        return out
     if point.unit.kind != "mac" or point.pipeline_stages != 1:
         # Not applicable (sim.energy measures single-stage MACs): no value, and not a failure.
         return {"energy_note": f"not measured: sim.energy.mac_energy covers mac units with 1 "
                                f"pipeline stage, not {point.unit.spec} p{point.pipeline_stages}"}
-    kw = {"cache_dir": Path(cache_dir)} if cache_dir else {}
     res = energy.mac_energy(point.in_fmt, point.acc, dist="gaussian", n=512 if quick else 4096,
                             library=point.library, seed=seed, **kw)
     src = res.get("source") or res.get("provenance") or "our gate-level simulation (sim.energy.mac_energy)"

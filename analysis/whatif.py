@@ -169,20 +169,28 @@ def _fmtv(v, unit="", digits=4):
     return f"{v}{unit}"
 
 
+def _per_mac(df, fmt, acc, col: str):
+    """`col` per product: a unit's value divided by its products per cycle (a dot or block dot
+    unit's lanes), or None."""
+    from analysis.design import unit_macs
+    v, unit = _get(df, fmt, acc, col), _get(df, fmt, acc, "unit")
+    return None if v is None else v / unit_macs(unit or "mac")
+
+
 def _summary(fmt, acc, df, iso) -> Section:
     row = select(df, fmt, acc).iloc[0]
     lines = [f"- **Format:** `{fmt.name}` ({fmt.bits} bits), accumulator `{acc_spec(acc)}`; design point status: "
              f"**{row['status']}**" + (f" ({row['reason']})" if row["status"] != "ok" else ""),
              f"- **SQNR** of N(0,1) data: {_fmtv(_get(df, fmt, acc, 'sqnr_db'), ' dB')}; Student-t(3): "
              f"{_fmtv(_get(df, fmt, acc, 'sqnr_t3_db'), ' dB')}",
-             f"- **Area** per MAC: {_fmtv(_get(df, fmt, acc, 'area_ge'), ' GE')}; critical path "
+             f"- **Area** per MAC: {_fmtv(_per_mac(df, fmt, acc, 'area_ge'), ' GE')}; critical path "
              f"{_fmtv(_get(df, fmt, acc, 'delay_fo4'), ' FO4')}; energy "
              f"{_fmtv(_get(df, fmt, acc, 'energy_pj'), ' pJ/MAC')}",
              f"- **RTL verified** against the golden model: {_fmtv(_get(df, fmt, acc, 'verified'))}"]
     for c in ("int8", "float8_e4m3fn"):
         for a in ("kulisch", "fp32"):
             if _get(df, c, a, "area_ge") is not None and _get(df, fmt, acc, "area_ge") is not None:
-                ratio = _get(df, fmt, acc, "area_ge") / _get(df, c, a, "area_ge")
+                ratio = _per_mac(df, fmt, acc, "area_ge") / _per_mac(df, c, a, "area_ge")
                 lines.append(f"- Area relative to {c} with {a} accumulation: **{ratio:.2f}x**")
     return Section("summary", "Summary", intro="\n".join(lines),
                    notes="Every figure below comes from a run of this tool in this session; sources are "
@@ -207,8 +215,9 @@ def _quality_section(df) -> Section:
 
 
 def _cost_section(df) -> Section:
-    cols = [c for c in ("in_fmt", "acc", "status", "verified", "area_ge", "area_mpy_ge", "area_alignadd_ge",
-                        "area_normacc_ge", "delay_fo4", "logic_depth", "energy_pj", "reason") if c in df]
+    cols = [c for c in ("in_fmt", "acc", "unit", "status", "verified", "area_ge", "area_per_product_ge",
+                        "area_mpy_ge", "area_alignadd_ge", "area_normacc_ge", "scale_path_share",
+                        "delay_fo4", "logic_depth", "energy_pj", "reason") if c in df]
     src = "; ".join(sorted({s for s in df.get("synth_source", pd.Series(dtype=str)).dropna().map(
         lambda s: s.split(", library")[0] + ")")})) or "our synthesis (rtl.synth)"
     return Section("cost", "RTL verification, area and energy",

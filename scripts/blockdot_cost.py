@@ -1,86 +1,66 @@
-"""Synthesis cost per element product of block-scaled dot units, split into their parts.
+"""Cost per element product of block-scaled dot units beside scalar MACs (analysis.blockcost).
 
-    python scripts/blockdot_cost.py [--lanes 8] [--library paper] [--only NAME ...]
+    python scripts/blockdot_cost.py [--block-sizes 16 32 64] [--energy-block-sizes 32]
+                                    [--lanes 8] [--library ge] [--jobs 2] [--csv FILE] [--plot FILE.png]
 
-Each unit (rtl.blockdot.BlockDotConfig.of a catalogue block format, block 32 except NVFP4's 16) is synthesised with
-rtl.synth.synthesize (Yosys, the project's flow and library); its area is split by submodule:
-multipliers (mul0..), adder tree (`tree`: alignment, tree, block-sum register), scale path
-(`scale`), accumulator (`acc`) and control (the top's own cells: beat counter, valid register),
-and divided by the lanes (element products per cycle). The scalar INT8 and FP8 MACs (rtl.unit)
-are printed beside them, per product. Areas are in the library's unit; results are cached by
-content hash (HWDSE_CACHE_DIR).
+Synthesises (Yosys) every catalogue block format's block dot unit at each block size and the scalar
+INT8 / FP8-E4M3 / INT4 MACs, measures energy per element product by gate-level simulation at the
+--energy-block-sizes (none: area and delay only), and prints area per element product by part,
+the scale path in GE per element product and its share of the unit, delay (FO4) and energy, with
+the wall time of the run. Results are cached by content hash (HWDSE_CACHE_DIR).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import warnings
-
-from rtl.blockdot import PARTS, split_area as split  # noqa: E402
-
-
-def block_units(lanes: int):
-    """(label, BlockDotConfig) of the catalogue's block formats (block 32; NVFP4 16)."""
-    from hwmodel.formats import Pow2Scale
-    from rtl.blockdot import BlockDotConfig
-    of = BlockDotConfig.of
-    return [
-        ("MXFP8 e4m3", of("mxfp8_e4m3", acc="fp32", lanes=lanes)),
-        ("MXFP8 e5m2", of("mxfp8_e5m2", acc="fp32", lanes=lanes)),
-        ("MXFP6 e2m3", of("mxfp6_e2m3", acc="fp32", lanes=lanes)),
-        ("MXFP4 e2m1", of("mxfp4", acc="fp32", lanes=lanes)),
-        ("NVFP4", of("nvfp4", acc="fp32", lanes=lanes)),
-        ("MXINT8", of("mxint8", acc="fp32", lanes=lanes)),
-        ("Jetfire int8/fp32", of("jetfire_int8", acc="fp32", lanes=lanes)),
-        ("ShiftQuant int4 fp32", of("shiftquant_int4", acc="fp32", lanes=lanes)),
-        ("ShiftQuant int4 Kulisch", of("shiftquant_int4", acc="kulisch", lanes=lanes)),
-        ("int4 shift5 Kulisch", BlockDotConfig("int4", Pow2Scale(5), 32, lanes, "kulisch")),
-    ]
+import time
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lanes", type=int, default=8)
-    ap.add_argument("--library", default="paper")
-    ap.add_argument("--only", nargs="*", default=None, help="labels to run (substring match)")
-    ap.add_argument("--block-sizes", nargs="*", type=int, default=None,
-                    help="synthesise every unit at these block sizes (default: its own)")
+    ap.add_argument("--library", default="ge")
+    ap.add_argument("--block-sizes", nargs="*", type=int, default=[16, 32, 64])
+    ap.add_argument("--energy-block-sizes", nargs="*", type=int, default=[])
+    ap.add_argument("--only", nargs="*", default=None, help="block format specs to run (default: all)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--csv", default=None)
+    ap.add_argument("--plot", default=None)
     args = ap.parse_args(argv)
-    from rtl.synth import synthesize
-    from rtl.unit import unit_config
-    rows = []
-    units = block_units(args.lanes)
-    if args.block_sizes:
-        import dataclasses
-        units = [(f"{label} k{bs}", dataclasses.replace(cfg, block_size=bs))
-                 for label, cfg in units for bs in args.block_sizes]
-    scalars = [("INT8 MAC int32", unit_config("int8", "int32", "mac")),
-               ("INT4 MAC int32", unit_config("int4", "int32", "mac")),
-               ("FP8 e4m3 MAC fp32", unit_config("e4m3", "fp32", "mac"))]
-    for label, cfg in units + scalars:
-        if args.only and not any(o.lower() in label.lower() for o in args.only):
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = synthesize(cfg.create(), args.library)
-        lanes = getattr(cfg, "lanes", 1)
-        parts = split(res.area_by_part) if hasattr(cfg, "lanes") else {}
-        rows.append((label, cfg.name, res, lanes, parts))
-        print(f"# {label}: {cfg.name} {res.area:.0f} {res.area_unit} in {res.time_s:.0f} s "
-              f"({'cached' if res.from_cache else res.source})", file=sys.stderr, flush=True)
-    unit = rows[0][2].area_unit if rows else ""
-    print(f"{'unit':<24}{'lanes':>6}{'area/elem':>11}{'mul':>8}{'tree':>8}{'scale':>8}{'acc':>8}"
-          f"{'ctrl':>7}{'scale %':>9}{'depth':>7}   ({unit} per element product)")
-    for label, name, res, lanes, parts in rows:
-        per = res.area / lanes
-        if parts:
-            hier = sum(parts.values()) or 1.0
-            cols = "".join(f"{parts[p] / lanes:>8.1f}" for p in PARTS[:4]) + \
-                f"{parts['control'] / lanes:>7.1f}{100 * parts['scale_path'] / hier:>8.1f}%"
-        else:
-            cols = f"{'-':>8}" * 4 + f"{'-':>7}{'-':>9}"
-        print(f"{label:<24}{lanes:>6}{per:>11.1f}{cols}{res.logic_depth:>7}")
+    from analysis.blockcost import BLOCK_FORMATS, PARTS, block_cost_table
+    formats = [f for f in BLOCK_FORMATS if not args.only or f[0] in args.only]
+    t0 = time.perf_counter()
+    df = block_cost_table(formats, tuple(args.block_sizes), lanes=args.lanes, library=args.library,
+                          energy_block_sizes=tuple(args.energy_block_sizes), jobs=args.jobs)
+    wall = time.perf_counter() - t0
+    u = next(c for c in df.columns if c.startswith("area_per_product_")).removeprefix("area_per_product_")
+    head = f"{'format':<30}{'acc':<12}{'k':>4}{'area':>8}" + "".join(f"{p[:6]:>8}" for p in PARTS) + \
+        f"{'scale%':>8}{'FO4':>7}{'pJ':>8}{'pJscl':>7}"
+    print(f"# per element product: area in {u}, energy in pJ; wall time {wall:.0f} s")
+    print(head)
+    for _, r in df.iterrows():
+        e = r.get("energy_pj_per_product")
+        es = r.get("energy_scale_path_pj_per_product")
+        bs = "" if r["kind"] == "scalar" else int(r["block_size"])
+        print(f"{r['family']:<30}{r['acc']:<12}{bs:>4}{r[f'area_per_product_{u}']:>8.1f}"
+              + "".join(f"{r[f'area_{p}_per_product_{u}']:>8.1f}" for p in PARTS)
+              + f"{100 * r['scale_path_share']:>7.1f}%{r['delay_fo4']:>7.0f}"
+              + (f"{e:>8.3f}{es:>7.3f}" if e == e and e is not None else f"{'-':>8}{'-':>7}"))
+    if args.csv:
+        df.to_csv(args.csv, index=False)
+    if args.plot:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from analysis.blockcost import plot_block_cost, plot_scale_share
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(14, 6))
+        plot_block_cost(a1, df, 32 if 32 in args.block_sizes else args.block_sizes[0])
+        plot_scale_share(a2, df)
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=120)
+    print(f"# {len(df)} units in {wall:.0f} s", file=sys.stderr)
     return 0
 
 

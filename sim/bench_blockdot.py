@@ -4,8 +4,10 @@ Run through sim.runner.run_bench(BlockDotConfig(...), "sim.bench_blockdot"); the
 JSON. Every dot product streams its blocks beat by beat (block_size / lanes beats a block, `clear`
 on the first beat of a dot); the scale inputs carry the block's scale codes on the beat that ends
 the block and random codes on the other beats (the unit must sample them on the last beat only).
-Idle cycles (valid low, random operands, no clear) are inserted at random, also in the middle of a
-block; during each the bench checks that acc_out holds and valid_out stays low. After every block
+The unit streams through sim.testbench.Testbench (the shared helper): pauses (valid low, garbage on
+every data input, no clear; HWDSE_IDLE, default 0.2, the chance of one after a beat) fall anywhere,
+also in the middle of a block; during each the bench checks that acc_out (and the Kulisch flags)
+hold and valid_out stays low, and valid_out must be high exactly on a block's result. After every block
 the accumulator (float: the code, NaN compared by class; Kulisch: the register and its five sticky
 flags) is compared with the golden model.
 
@@ -28,12 +30,11 @@ from types import SimpleNamespace
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge
 
 from hwmodel import blockscaled as BS
 from hwmodel import numerics as N
 from sim.runner import config_from_env
+from sim.testbench import Testbench
 
 MAX_REPORT = 8
 FLAGS = ("nan", "pinf", "ninf", "overflow", "overflow_neg")
@@ -235,9 +236,36 @@ def signed_value(v: int, width: int) -> int:
     return v - (1 << width) if v >> (width - 1) else v
 
 
-# ---- the bench --------------------------------------------------------------------------------
+# ---- the bench ----------------------------------------------------------------------------------
+def beat_items(cfg, st, rng):
+    """Every dot of the stimulus as one stream of beats (sim.testbench items): port -> codes per
+    beat, plus per beat (dot index, block index, last beat of its block?)."""
+    L, bs, beats = cfg.lanes, cfg.block_size, cfg.beats
+    ba, bb = cfg.elem_a.bits, cfg.elem_b.bits
+    sbits_a, sbits_b = cfg.scale_a.bits, cfg.scale_b.bits
+    cols = {"a": [], "b": [], "sa": [], "sb": [], "clear": []}
+    where = []
+    for di, (label, a, b) in enumerate(st.dots):
+        for j in range(len(a[0])):
+            for t in range(beats):
+                sl = slice(j * bs + t * L, j * bs + (t + 1) * L)
+                last = t == beats - 1
+                cols["a"].append(pack(a[1][sl], ba))
+                cols["b"].append(pack(b[1][sl], bb))
+                # the block's scale codes on its last beat only; random codes on the others
+                cols["sa"].append(int(a[0][j]) if last else int(rng.integers(0, 1 << sbits_a)))
+                cols["sb"].append(int(b[0][j]) if last else int(rng.integers(0, 1 << sbits_b)))
+                cols["clear"].append(int(j == 0 and t == 0))
+                where.append((di, j, last))
+    return cols, where
+
+
 @cocotb.test()
 async def blockdot_matches_golden(dut):
+    """The unit through sim.testbench.Testbench.stream: every beat of every dot, seeded pauses
+    (valid low, garbage on a, b, sa, sb) inside blocks, inside dots and between dots, during which
+    acc_out (and the Kulisch flags) must hold and valid_out stay low; valid_out high exactly on the
+    result of a block's last beat; the accumulator after every block against the golden model."""
     cfg = config_from_env()
     seed = int(os.environ.get("HWDSE_SEED", "12345"))
     n_dots = int(os.environ.get("HWDSE_DOTS", "40"))
@@ -248,99 +276,73 @@ async def blockdot_matches_golden(dut):
         st.pairs()
     st.corners()
     st.random(n_dots)
-
-    L, bs, beats = cfg.lanes, cfg.block_size, cfg.beats
-    ba, bb = cfg.elem_a.bits, cfg.elem_b.bits
-    sbits_a, sbits_b = cfg.scale_a.bits, cfg.scale_b.bits
+    bs = cfg.block_size
     kulisch = cfg.acc.kind == "kulisch"
     F = None if kulisch else cfg.acc.fmt
 
-    cocotb.start_soon(Clock(dut.clk, 10, "ns").start())
-    dut.rst.value = 1
-    dut.valid_in.value = 0
-    dut.clear.value = 0
-    for _ in range(2):
-        await FallingEdge(dut.clk)
-    dut.rst.value = 0
+    tb = Testbench(dut, latency=cfg.latency, seed=seed, pause_rate=p_idle)
+    await tb.reset(2)
+    cols, where = beat_items(cfg, st, rng)
+    outputs = ["acc_out"] + (list(FLAGS) if kulisch else [])
+    run = await tb.stream(cols, outputs)
 
-    def read():
-        acc = int(dut.acc_out.value)
+    def read(i):
+        acc = run.values["acc_out"][i]
         if kulisch:
-            return (signed_value(acc, cfg.acc_width), {k: bool(int(getattr(dut, k).value))
-                                                       for k in FLAGS})
+            return (signed_value(acc, cfg.acc_width), {k: bool(run.values[k][i]) for k in FLAGS})
         return acc
 
-    msgs, checked, bad, idle_cycles = [], 0, 0, 0
+    def describe(i):
+        di, j, _ = where[i]
+        return f"seed {seed} {st.dots[di][0]} dot {di} block {j}"
+
+    msgs = run.hold_failures(cfg.name, describe, limit=MAX_REPORT)
+    bad = len(msgs)
+    checked = 0
     classes = {"finite": 0, "zero": 0, "nan": 0, "inf": 0, "overflow": 0}
-    prev = read()
-    for di, (label, a, b) in enumerate(st.dots):
-        want = golden(cfg, a, b)
-        nb = len(a[0])
-        for j in range(nb):
-            for t in range(beats):
-                while rng.random() < p_idle:        # idle cycle: garbage in, nothing changes
-                    dut.valid_in.value = 0
-                    dut.clear.value = 0
-                    dut.a.value = int(rng.integers(0, 1 << min(62, ba * L)))
-                    dut.sa.value = int(rng.integers(0, 1 << sbits_a))
-                    await FallingEdge(dut.clk)
-                    idle_cycles += 1
-                    now = read()
-                    if now != prev or int(dut.valid_out.value):
-                        bad += 1
-                        if len(msgs) < MAX_REPORT:
-                            msgs.append(f"{cfg.name} seed {seed} {label} dot {di} block {j} beat {t}: "
-                                        f"state changed during an idle cycle: {prev!r} -> {now!r}, "
-                                        f"valid_out {int(dut.valid_out.value)}")
-                    prev = now
-                sl = slice(j * bs + t * L, j * bs + (t + 1) * L)
-                last = t == beats - 1
-                dut.valid_in.value = 1
-                dut.clear.value = int(j == 0 and t == 0)
-                dut.a.value = pack(a[1][sl], ba)
-                dut.b.value = pack(b[1][sl], bb)
-                dut.sa.value = int(a[0][j]) if last else int(rng.integers(0, 1 << sbits_a))
-                dut.sb.value = int(b[0][j]) if last else int(rng.integers(0, 1 << sbits_b))
-                await FallingEdge(dut.clk)
-                got = read()
-                vo = int(dut.valid_out.value)
-                prev = got
-                if vo != int(last):
-                    bad += 1
-                    if len(msgs) < MAX_REPORT:
-                        msgs.append(f"{cfg.name} {label} dot {di} block {j} beat {t}: valid_out {vo}, "
-                                    f"expected {int(last)} (latency {cfg.latency})")
-                    continue
-                if not last:
-                    continue
-                checked += 1
-                w = want[j]
-                if kulisch:
-                    cls = "nan" if w[1]["nan"] else "inf" if (w[1]["pinf"] or w[1]["ninf"]) else \
-                        "overflow" if w[1]["overflow"] else "zero" if w[0] == 0 else "finite"
-                else:
-                    v = float(N.decode(F, [w])[0])
-                    cls = "nan" if v != v else "inf" if abs(v) == float("inf") else \
-                        "zero" if v == 0 else "finite"
-                classes[cls] += 1
-                ok = got == w or (not kulisch and bool(N.is_nan(F, [got])[0])
-                                  and bool(N.is_nan(F, [w])[0]))
-                if not ok:
-                    bad += 1
-                    if len(msgs) < MAX_REPORT:
-                        blk = slice(j * bs, (j + 1) * bs)
-                        shown = (f"rtl {got:#x}, golden {w:#x} ({N.decode(F, [got])[0]!r} vs "
-                                 f"{N.decode(F, [w])[0]!r})") if not kulisch else \
-                            f"rtl {got!r}, golden {w!r}"
-                        msgs.append(f"{cfg.name} seed {seed} {label} dot {di} block {j}: {shown}; "
-                                    f"scales a {int(a[0][j]):#x} b {int(b[0][j]):#x}; elements a "
-                                    f"{[hex(int(x)) for x in a[1][blk]]} b "
-                                    f"{[hex(int(x)) for x in b[1][blk]]}")
-    dut.valid_in.value = 0
+    wants = {}
+    for i, (di, j, last) in enumerate(where):
+        vo = run.valid_out[i]
+        if vo != int(last):
+            bad += 1
+            if len(msgs) < MAX_REPORT:
+                msgs.append(f"{cfg.name} {describe(i)} beat {i}: valid_out {vo}, expected {int(last)} "
+                            f"(latency {cfg.latency})")
+            continue
+        if not last:
+            continue
+        if di not in wants:
+            _, a, b = st.dots[di]
+            wants = {di: golden(cfg, a, b)}
+        w = wants[di][j]
+        got = read(i)
+        checked += 1
+        if kulisch:
+            cls = "nan" if w[1]["nan"] else "inf" if (w[1]["pinf"] or w[1]["ninf"]) else \
+                "overflow" if w[1]["overflow"] else "zero" if w[0] == 0 else "finite"
+        else:
+            v = float(N.decode(F, [w])[0])
+            cls = "nan" if v != v else "inf" if abs(v) == float("inf") else \
+                "zero" if v == 0 else "finite"
+        classes[cls] += 1
+        ok = got == w or (not kulisch and bool(N.is_nan(F, [got])[0]) and bool(N.is_nan(F, [w])[0]))
+        if not ok:
+            bad += 1
+            if len(msgs) < MAX_REPORT:
+                label, a, b = st.dots[di]
+                blk = slice(j * bs, (j + 1) * bs)
+                shown = (f"rtl {got:#x}, golden {w:#x} ({N.decode(F, [got])[0]!r} vs "
+                         f"{N.decode(F, [w])[0]!r})") if not kulisch else f"rtl {got!r}, golden {w!r}"
+                msgs.append(f"{cfg.name} seed {seed} {label} dot {di} block {j}: {shown}; "
+                            f"scales a {int(a[0][j]):#x} b {int(b[0][j]):#x}; elements a "
+                            f"{[hex(int(x)) for x in a[1][blk]]} b "
+                            f"{[hex(int(x)) for x in b[1][blk]]}")
     dut._log.info(f"HWDSE {cfg.name}: {len(st.dots)} dots, {checked} block results checked, "
-                  f"{idle_cycles} idle cycles, {bad} mismatches (seed {seed}); results "
+                  f"{run.idle_cycles} idle cycles in {len(run.holds)} pauses ({run.pauses_inside} "
+                  f"inside dots), {bad} mismatches (seed {seed}); results "
                   + ", ".join(f"{k} {v}" for k, v in classes.items()))
     assert checked > 0, f"{cfg.name}: nothing checked"
+    assert run.pauses_inside > 0, f"{cfg.name}: no pause inside a dot was checked"
     if bad > len(msgs):
         msgs.append(f"... {bad} mismatches in all")
     assert not msgs, "\n".join(msgs)
@@ -365,8 +367,10 @@ def operand(st, side, nb, rng):
 
 @cocotb.test()
 async def blockdot_array_matches_golden(dut):
-    """BlockDotArray: HWDSE_TILES (default 12) tiles of R row and C column operands of 1..4 blocks;
-    after every block, every PE (i, j) against the block dot of row i and column j."""
+    """BlockDotArray through sim.testbench.Testbench.stream: HWDSE_TILES (default 12) tiles of R
+    row and C column operands of 1..4 blocks, seeded pauses (valid low, garbage on every data
+    input) during which every PE must hold; after every block, every PE (i, j) against the block
+    dot of row i and column j."""
     acfg = config_from_env()
     cfg, R, C = acfg.unit, acfg.rows, acfg.cols
     seed = int(os.environ.get("HWDSE_SEED", "12345"))
@@ -378,73 +382,67 @@ async def blockdot_array_matches_golden(dut):
     sbits_a, sbits_b = cfg.scale_a.bits, cfg.scale_b.bits
     kulisch = cfg.acc.kind == "kulisch"
 
-    cocotb.start_soon(Clock(dut.clk, 10, "ns").start())
-    dut.rst.value = 1
-    dut.valid_in.value = 0
-    dut.clear.value = 0
-    for _ in range(2):
-        await FallingEdge(dut.clk)
-    dut.rst.value = 0
-
-    def read():
-        acc = int(dut.acc_out.value)
-        vals = [(acc >> (k * Wacc)) & ((1 << Wacc) - 1) for k in range(R * C)]
-        if kulisch:
-            fl = {f: int(getattr(dut, f).value) for f in FLAGS}
-            return [(signed_value(v, Wacc), {f: bool((fl[f] >> k) & 1) for f in FLAGS})
-                    for k, v in enumerate(vals)]
-        return vals
-
-    msgs, checked, bad, idle = [], 0, 0, 0
-    prev = read()
+    tb = Testbench(dut, latency=acfg.latency, seed=seed, pause_rate=0.2)
+    await tb.reset(2)
+    cols = {"a": [], "b": [], "sa": [], "sb": [], "clear": []}
+    where, wants = [], []
     for tile in range(n_tiles):
         nb = int(rng.integers(1, 5))
         rows = [operand(st, "a", nb, rng) for _ in range(R)]
-        cols = [operand(st, "b", nb, rng) for _ in range(C)]
-        want = [[golden(cfg, rows[i], cols[j]) for j in range(C)] for i in range(R)]
+        colops = [operand(st, "b", nb, rng) for _ in range(C)]
+        wants.append([[golden(cfg, rows[i], colops[j]) for j in range(C)] for i in range(R)])
         for j in range(nb):
             for t in range(beats):
-                while rng.random() < 0.2:
-                    dut.valid_in.value = 0
-                    dut.clear.value = 0
-                    dut.sa.value = int(rng.integers(0, 1 << min(62, sbits_a * R)))
-                    await FallingEdge(dut.clk)
-                    idle += 1
-                    now = read()
-                    if now != prev or int(dut.valid_out.value):
-                        bad += 1
-                        msgs.append(f"{acfg.name} tile {tile} block {j}: state changed while idle")
-                    prev = now
                 sl = slice(j * bs + t * L, j * bs + (t + 1) * L)
                 last = t == beats - 1
-                dut.valid_in.value = 1
-                dut.clear.value = int(j == 0 and t == 0)
-                dut.a.value = pack(np.concatenate([r[1][sl] for r in rows]), ba)
-                dut.b.value = pack(np.concatenate([c[1][sl] for c in cols]), bb)
-                dut.sa.value = pack([r[0][j] if last else rng.integers(0, 1 << sbits_a)
-                                     for r in rows], sbits_a)
-                dut.sb.value = pack([c[0][j] if last else rng.integers(0, 1 << sbits_b)
-                                     for c in cols], sbits_b)
-                await FallingEdge(dut.clk)
-                got = prev = read()
-                if int(dut.valid_out.value) != int(last):
+                cols["a"].append(pack(np.concatenate([r[1][sl] for r in rows]), ba))
+                cols["b"].append(pack(np.concatenate([c[1][sl] for c in colops]), bb))
+                cols["sa"].append(pack([r[0][j] if last else rng.integers(0, 1 << sbits_a)
+                                        for r in rows], sbits_a))
+                cols["sb"].append(pack([c[0][j] if last else rng.integers(0, 1 << sbits_b)
+                                        for c in colops], sbits_b))
+                cols["clear"].append(int(j == 0 and t == 0))
+                where.append((tile, j, last))
+    outputs = ["acc_out"] + (list(FLAGS) if kulisch else [])
+    run = await tb.stream(cols, outputs)
+
+    def read(k):
+        acc = run.values["acc_out"][k]
+        vals = [(acc >> (q * Wacc)) & ((1 << Wacc) - 1) for q in range(R * C)]
+        if kulisch:
+            fl = {f: run.values[f][k] for f in FLAGS}
+            return [(signed_value(v, Wacc), {f: bool((fl[f] >> q) & 1) for f in FLAGS})
+                    for q, v in enumerate(vals)]
+        return vals
+
+    msgs = run.hold_failures(acfg.name, lambda k: f"seed {seed} tile {where[k][0]} block {where[k][1]}",
+                             limit=MAX_REPORT)
+    checked, bad = 0, len(msgs)
+    for k, (tile, j, last) in enumerate(where):
+        if run.valid_out[k] != int(last):
+            bad += 1
+            if len(msgs) < MAX_REPORT:
+                msgs.append(f"{acfg.name} tile {tile} block {j} beat {k}: valid_out "
+                            f"{run.valid_out[k]}, expected {int(last)}")
+            continue
+        if not last:
+            continue
+        got = read(k)
+        for i in range(R):
+            for c in range(C):
+                checked += 1
+                g, w = got[i * C + c], wants[tile][i][c][j]
+                ok = g == w or (not kulisch and bool(N.is_nan(cfg.acc.fmt, [g])[0])
+                                and bool(N.is_nan(cfg.acc.fmt, [w])[0]))
+                if not ok:
                     bad += 1
-                    msgs.append(f"{acfg.name} tile {tile} block {j} beat {t}: valid_out wrong")
-                    continue
-                if not last:
-                    continue
-                for i in range(R):
-                    for c in range(C):
-                        checked += 1
-                        g, w = got[i * C + c], want[i][c][j]
-                        ok = g == w or (not kulisch and bool(N.is_nan(cfg.acc.fmt, [g])[0])
-                                        and bool(N.is_nan(cfg.acc.fmt, [w])[0]))
-                        if not ok:
-                            bad += 1
-                            if len(msgs) < MAX_REPORT:
-                                msgs.append(f"{acfg.name} seed {seed} tile {tile} PE ({i}, {c}) "
-                                            f"block {j}: rtl {g!r}, golden {w!r}")
+                    if len(msgs) < MAX_REPORT:
+                        msgs.append(f"{acfg.name} seed {seed} tile {tile} PE ({i}, {c}) "
+                                    f"block {j}: rtl {g!r}, golden {w!r}")
     dut._log.info(f"HWDSE {acfg.name}: {n_tiles} tiles, {checked} PE block results checked, "
-                  f"{idle} idle cycles, {bad} mismatches (seed {seed})")
+                  f"{run.idle_cycles} idle cycles in {len(run.holds)} pauses, {bad} mismatches "
+                  f"(seed {seed})")
     assert checked > 0, f"{acfg.name}: nothing checked"
-    assert not msgs, "\n".join(msgs[:MAX_REPORT] + ([f"... {bad} in all"] if bad > MAX_REPORT else []))
+    if bad > len(msgs):
+        msgs.append(f"... {bad} mismatches in all")
+    assert not msgs, "\n".join(msgs)

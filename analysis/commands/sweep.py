@@ -15,7 +15,9 @@ per point, units in the column names, failed points kept with their reason.
 
 Lists are split on their top-level commas only, so fp(...) specs can be listed. Two spellings of
 one design (fp32 / float32, e4m3 / float8_e4m3fn) are one point. Units: mac, dot:N (e.g. dot:4),
-array:RxC. Stages: quality, verify, synth, energy (default all). Every point is cached by content
+array:RxC; a block format (mxfp4, nvfp4, mx(e2m1,block=32), ...) is built as a block dot unit
+bdot:N of N element products per cycle (its mac means bdot:min(8, block size); N must divide the
+block size), and its area and energy are also given per element product. Stages: quality, verify, synth, energy (default all). Every point is cached by content
 hash in --cache-dir; an interrupted sweep resumes where it stopped. A point that failed because
 of the environment (a missing or broken tool) is evaluated again on the next run; one that
 failed as a design (verification mismatch, unsupported configuration) only with --retry-failed.
