@@ -27,6 +27,9 @@ from analysis.design import DesignPoint
 from analysis.outcome import DESIGN, ENVIRONMENT, failure_kind, one_line
 
 STAGES = ("quality", "verify", "synth", "energy")
+# Stages a sweep runs only when asked (--stages ...,fpga): FPGA place-and-route on FPGA_DEVICE.
+OPTIONAL_STAGES = ("fpga",)
+FPGA_DEVICE, FPGA_FREQ_MHZ = "ecp5-25k", 100.0
 
 
 # Source trees whose content decides a chain result (the analysis layer only assembles them).
@@ -60,9 +63,10 @@ class ChainEvaluator:
     cache_id = "chain-evaluator-v2"
 
     def __init__(self, stages: Sequence[str] = STAGES, cache_dir: Path | str | None = None):
-        bad = [s for s in stages if s not in STAGES]
+        allowed = STAGES + OPTIONAL_STAGES
+        bad = [s for s in stages if s not in allowed]
         if bad:
-            raise UnsupportedConfig(f"stages must be among {', '.join(STAGES)}, not {bad[0]!r}")
+            raise UnsupportedConfig(f"stages must be among {', '.join(allowed)}, not {bad[0]!r}")
         self.stages = tuple(stages)
         # Where synthesis and energy keep their own caches; not part of the result's identity.
         self.cache_dir = str(cache_dir) if cache_dir is not None else None
@@ -270,6 +274,20 @@ def stage_synth(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> d
     for part, area in (r.area_by_part or {}).items():
         out[f"area_{part}_{unit}"] = float(area)
     return out
+
+
+def stage_fpga(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> dict:
+    """Place and route the unit on FPGA_DEVICE with the project's Yosys and nextpnr
+    (rtl.fpga.fpga_unit, cached by content hash like synthesis): LUT4, carry, FF, DSP, BRAM and the
+    routed Fmax. Arrays are refused by the FPGA tier (a failed stage with its reason)."""
+    from rtl.fpga import fpga_unit
+
+    r = fpga_unit(point.in_fmt, point.acc, point.unit.spec, FPGA_DEVICE, FPGA_FREQ_MHZ,
+                  pipeline_stages=point.pipeline_stages, cache_dir=cache_dir)
+    return {"fpga_device": r.device, "fpga_lut4": int(r.luts), "fpga_carry": int(r.carry),
+            "fpga_ff": int(r.ffs), "fpga_dsp": int(r.dsp), "fpga_bram": int(r.bram),
+            "fpga_fmax_mhz": None if r.fmax_mhz is None else float(r.fmax_mhz),
+            "fpga_source": r.source, "fpga_netlist_sha256": r.netlist_sha256}
 
 
 def stage_energy(point: DesignPoint, seed: int, quick: bool, cache_dir=None) -> dict:

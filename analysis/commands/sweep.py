@@ -33,7 +33,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--units", default=None, help="comma-separated units (default: mac)")
     parser.add_argument("--pipeline", default=None, help="comma-separated pipeline depths (default: 1)")
     parser.add_argument("--library", default=None, help="comma-separated libraries: ge, paper or a .lib path")
-    parser.add_argument("--stages", default=None, help="comma-separated stages (default: quality,verify,synth,energy)")
+    parser.add_argument("--stages", default=None, help="comma-separated stages (default: quality,verify,synth,energy; add fpga for ECP5 place-and-route columns)")
     parser.add_argument("--out", default="reports/sweep", metavar="DIR", help="output directory (default reports/sweep)")
     parser.add_argument("--quick", action="store_true", help="smaller samples and benches")
     parser.add_argument("--jobs", type=int, default=2, metavar="N", help="local worker processes (default 2)")
