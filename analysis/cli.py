@@ -29,6 +29,7 @@ COMMANDS = [
     ("sweep", "sweep"),
     ("whatif", "whatif"),
     ("report", "report"),
+    ("export", "export"),
 ]
 
 
