@@ -275,8 +275,9 @@ def write_accelergy(records: list[dict], out_dir, meta: dict | None = None) -> l
 
 
 def write_zigzag(records: list[dict], out_dir, meta: dict | None = None) -> list[Path]:
-    """One ZigZag operational_array description per design (zigzag/<name>.yaml): unit energy (pJ
-    per MAC), unit area (um^2), operand precisions, and for array PEs the array's dimensions."""
+    """One ZigZag operational_array description per design (<name>.yaml, the block of ZigZag's
+    hardware YAML): unit energy (pJ per MAC), unit area (um^2 per PE), dimensions and sizes (the
+    array's R x C; 1 x 1 for a MAC); format, precision and provenance in comments."""
     out = _check_out_dir(out_dir)
     meta = meta if meta is not None else _meta()
     paths = []
@@ -284,19 +285,20 @@ def write_zigzag(records: list[dict], out_dir, meta: dict | None = None) -> list
         name = accelergy_name(r)
         dims = ["D1", "D2"]
         sizes = [r["rows"], r["cols"]]
+        # only the keys ZigZag's operational_array schema has (its validator rejects others);
+        # what hwdse knows beyond them goes into comments
         lines = [f"# written by hwdse export --to zigzag (git {meta.get('git_sha')}, {meta.get('date_utc')})",
+                 f"# {r['format']} x {r['format']} -> {r['acc']} ({r['bits']}-bit operands, "
+                 f"{r['bits_per_element']:g} bits stored per element), {r['rows']}x{r['cols']} PEs",
                  f"# area: {r['provenance']['area_source']}",
                  f"# energy: {r['provenance']['energy_source']}",
+                 f"# netlist sha256: {r['provenance']['netlist_sha256']}",
                  f"name: {name}",
                  "operational_array:",
-                 f"  input_precision: [{r['bits']}, {r['bits']}]",
                  f"  unit_energy: {r['energy_pj_per_mac']:.6g}  # pJ per MAC",
                  f"  unit_area: {r['area_um2']:.6g}  # um^2 per PE",
                  f"  dimensions: [{', '.join(dims)}]",
-                 f"  sizes: [{', '.join(map(str, sizes))}]",
-                 f"  input_format: {_yaml_str(r['format'])}",
-                 f"  accumulator: {_yaml_str(r['acc'])}",
-                 f"  netlist_sha256: {_yaml_str(r['provenance']['netlist_sha256'])}"]
+                 f"  sizes: [{', '.join(map(str, sizes))}]"]
         p = out / f"{name}.yaml"
         p.write_text("\n".join(lines) + "\n")
         paths.append(p)

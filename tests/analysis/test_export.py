@@ -69,7 +69,9 @@ def test_zigzag_operational_array(tmp_path):
     (p,) = ex.write_zigzag([_record("array_pe", rows=8, cols=8, e=0.5, area=1234.5)], tmp_path, META)
     d = yaml.safe_load(p.read_text())["operational_array"]
     assert d["unit_energy"] == pytest.approx(0.5) and d["unit_area"] == pytest.approx(1234.5)
-    assert d["sizes"] == [8, 8] and d["input_precision"] == [8, 8]
+    assert d["sizes"] == [8, 8] and d["dimensions"] == ["D1", "D2"]
+    assert set(d) == {"unit_energy", "unit_area", "dimensions", "sizes"}   # ZigZag's schema keys
+    assert "ab" * 32 in p.read_text()                                        # provenance in comments
 
 
 def test_hwcomponents_package_layout(tmp_path):
