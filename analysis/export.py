@@ -25,7 +25,6 @@ import re
 import shutil
 from pathlib import Path
 
-from analysis.config import FO4_PS_45NM, FO4_SOURCE
 from hwmodel.errors import DataError, UnsupportedConfig
 
 TARGETS = ("hwcomponents", "accelergy", "zigzag")
@@ -97,6 +96,7 @@ def _leakage(design_factory, top: str, leakage_library, cache_dir) -> tuple[floa
 
 
 def _ns(delay_fo4) -> float | None:
+    from analysis.config import FO4_PS_45NM
     return None if delay_fo4 is None else float(delay_fo4) * FO4_PS_45NM / 1e3
 
 
@@ -141,6 +141,7 @@ def collect(designs=DEFAULT_DESIGNS, *, arrays=(), library: str = "ge", n: int =
     from rtl.config import MacConfig
     from rtl.mac import Mac
     from rtl.synth import NAND2_UM2, synthesize
+    from analysis.config import FO4_SOURCE
     from sim import energy as senergy
 
     if library != "ge":
