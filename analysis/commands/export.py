@@ -41,13 +41,14 @@ def add_arguments(parser) -> None:
 def _arrays(spec: str) -> list[tuple[int, int]]:
     import re
 
+    from analysis.arrays import MAX_SYNTH_DIM as MAX_DIM   # what synthesises here in minutes
     from hwmodel.errors import UnsupportedConfig
-    from rtl.array import MAX_DIM
     out = []
     for s in [x.strip().lower() for x in spec.split(",") if x.strip()]:
         m = re.fullmatch(r"(\d+)x(\d+)", s)
         if not m or not (1 <= int(m.group(1)) <= MAX_DIM and 1 <= int(m.group(2)) <= MAX_DIM):
-            raise UnsupportedConfig(f"--arrays sizes must be RxC with R, C in 1..{MAX_DIM}, not {s!r}")
+            raise UnsupportedConfig(f"--arrays sizes must be RxC with R, C in 1..{MAX_DIM} (larger arrays "
+                                    f"take too long to synthesise here), not {s!r}")
         out.append((int(m.group(1)), int(m.group(2))))
     return out
 
