@@ -6,8 +6,8 @@
         leakage (`leakage_library`, default the Debian OSU 0.18 um library when installed), and
         the provenance of each (tool versions, library and its hash, netlist hash, git SHA).
         Arrays (rows, cols) add "array_pe" records: the array's synthesised area / (R*C); energy
-        per MAC is the single MAC's (gate-level simulation of arrays is not wired in; the record
-        says so in its energy_source).
+        per MAC is the single MAC's unless array_energy=True, which simulates the array's
+        netlist on GEMM tiles (analysis.arrays.array_energy); energy_source says which.
     write_hwcomponents(records, out_dir) -> list[Path]   an installable hwcomponents plug-in package
     write_accelergy(records, out_dir) -> list[Path]      Accelergy ERT.yaml and ART.yaml
     write_zigzag(records, out_dir) -> list[Path]         ZigZag operational-unit YAML per design
@@ -131,8 +131,10 @@ def _meta() -> dict:
 
 def collect(designs=DEFAULT_DESIGNS, *, arrays=(), library: str = "ge", n: int = 4096,
             dist: str = "gaussian", seed: int = 0, cache_dir=None,
-            leakage_library=OSU018_LIBERTY) -> list[dict]:
-    """Records for each (format, acc) MAC and each (format, acc, rows, cols) array PE (see module)."""
+            leakage_library=OSU018_LIBERTY, array_energy: bool = False) -> list[dict]:
+    """Records for each (format, acc) MAC and each (format, acc, rows, cols) array PE (see module).
+    array_energy: measure array PEs' energy per MAC by gate-level simulation of the array on GEMM
+    tiles (analysis.arrays.array_energy) instead of taking the single MAC's."""
     import warnings
 
     from hwmodel.accum import parse_acc
@@ -182,17 +184,24 @@ def collect(designs=DEFAULT_DESIGNS, *, arrays=(), library: str = "ge", n: int =
                 warnings.simplefilter("ignore")
                 asyn = synthesize(MacArray(acfg), library, top=acfg.name, cache_dir=cache_dir)
             pe = rows * cols
+            prov_a = {**prov_e, "energy_source": "the single MAC's " + prov_e["energy_source"]
+                      + " (array gate-level energy not measured: --array-energy)"}
+            e_pe = base["energy_pj_per_mac"]
+            if array_energy:
+                from analysis.arrays import array_energy as measure
+                ae = measure(fmt.name, a, rows, cols, dist=dist, seed=seed, library=library, cache_dir=cache_dir)
+                e_pe = float(ae["pj_per_mac"])
+                prov_a.update(energy_source=ae["energy_source"], energy_netlist_sha256=ae["netlist_sha256"])
             records.append({**base, "kind": "array_pe", "rows": rows, "cols": cols, "unit": acfg.name,
+                            "energy_pj_per_mac": e_pe,
                             "area_ge": float(asyn.area) / pe, "area_um2": float(asyn.area) / pe * NAND2_UM2,
                             "leak_power_w": base["leak_power_w"] * asyn.area / pe / syn.area,
                             "delay_fo4": asyn.delay_fo4, "delay_ns": _ns(asyn.delay_fo4),
                             "latency_cycles": acfg.latency,
-                            "provenance": {"area_source": asyn.source + f" / {pe} PEs",
+                            "provenance": {**prov_a, "area_source": asyn.source + f" / {pe} PEs",
                                            "yosys": asyn.yosys_version, "library": asyn.library,
                                            "library_sha256": asyn.library_sha256,
-                                           "netlist_sha256": asyn.netlist_sha256, **prov_e,
-                                           "energy_source": "the single MAC's " + prov_e["energy_source"]
-                                           + " (array gate-level energy not measured)",
+                                           "netlist_sha256": asyn.netlist_sha256,
                                            "leak_source": leak_src + "; scaled by PE area / MAC area"}})
     return records
 

@@ -31,6 +31,9 @@ def add_arguments(parser) -> None:
                         metavar="FMT:ACC,...", help="designs to export (default: %(default)s)")
     parser.add_argument("--arrays", default="", metavar="RxC,...",
                         help="also export array PEs of these sizes for every design (e.g. 4x4,8x8)")
+    parser.add_argument("--array-energy", action="store_true",
+                        help="measure array PEs' energy by gate-level simulation of the array on GEMM "
+                             "tiles (slow: a Verilator build per array) instead of the single MAC's")
     parser.add_argument("--n", type=int, default=4096, metavar="N",
                         help="MACs simulated per design for the energy (default 4096)")
     parser.add_argument("--leakage-library", default=None, metavar="LIBERTY",
@@ -69,7 +72,8 @@ def run(args) -> int:
     if args.leakage_library is not None and not leak.is_file():
         raise UnsupportedConfig(f"--leakage-library must be an existing Liberty file, not {str(leak)!r}")
     arrays = [(f, a, r, c) for f, a in designs for r, c in sizes]
-    records = ex.collect(designs, arrays=arrays, n=args.n, leakage_library=leak)
+    records = ex.collect(designs, arrays=arrays, n=args.n, leakage_library=leak,
+                         array_energy=args.array_energy)
     paths = ex.WRITERS[target](records, out)
     for r in records:
         tag = r["unit"]
