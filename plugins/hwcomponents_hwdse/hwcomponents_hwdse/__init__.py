@@ -12,7 +12,8 @@ Components:
                     operands arrive on wires), leak
     hwdse_array_pe  one processing element of an R x C output-stationary array (the array's
                     area / (R*C): skew, forwarding and drain registers included); attributes:
-                    format, accumulator, rows, cols; actions as hwdse_mac
+                    format, accumulator, rows, cols (default: the largest exported array);
+                    actions as hwdse_mac
 Each instance has `.provenance` (a dict: tool versions, library, netlist hash, energy flow).
 """
 
@@ -34,18 +35,19 @@ def _key(s) -> str:
     return str(s).strip().lower().replace("-", "_")
 
 
-def _find(kind: str, fmt: str, acc: str, rows: int = 1, cols: int = 1) -> dict:
+def _find(kind: str, fmt: str, acc: str, rows: int | None = 1, cols: int | None = 1) -> dict:
+    """The exported record; rows/cols None: the largest exported array of that design."""
     data = _load()
     f, a = _key(fmt), _key(acc)
-    cands = [r for r in data["models"] if r["kind"] == kind and r["rows"] == int(rows)
-             and r["cols"] == int(cols)]
-    for r in cands:
+    cands = [r for r in data["models"] if r["kind"] == kind
+             and (rows is None or r["rows"] == int(rows)) and (cols is None or r["cols"] == int(cols))]
+    for r in sorted(cands, key=lambda r: -r["rows"] * r["cols"]):
         if f in r["format_aliases"] and a in r["acc_aliases"]:
             return r
     have = sorted({f"{r['format']}/{r['acc']}" + (f" {r['rows']}x{r['cols']}" if kind != "mac" else "")
                    for r in data["models"] if r["kind"] == kind})
     raise ValueError(f"hwdse has no {kind} for format {fmt!r}, accumulator {acc!r}"
-                     f"{'' if kind == 'mac' else f', {rows}x{cols}'}; exported: {', '.join(have)} "
+                     f"{'' if kind == 'mac' else f', {rows}x{cols} (None: any)'}; exported: {', '.join(have)} "
                      f"(re-run `hwdse export --to hwcomponents` with more designs)")
 
 
@@ -106,7 +108,8 @@ class HwdseArrayPE(_HwdseUnit):
 
     component_name = ["hwdse_array_pe", "HwdseArrayPE"]
 
-    def __init__(self, format: str, accumulator: str = "kulisch", rows: int = 8, cols: int = 8):
+    def __init__(self, format: str, accumulator: str = "kulisch", rows: int | None = None,
+                 cols: int | None = None):
         data = _load()
         self._init_from(_find("array_pe", format, accumulator, rows, cols), data["meta"])
 
