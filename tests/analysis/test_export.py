@@ -143,9 +143,9 @@ def hwc_venv() -> Path:
 def test_hwcomponents_finds_and_answers_with_our_mac_energy(tmp_path):
     from sim.energy import mac_energy
     venv = hwc_venv()
-    designs = [("int8", "kulisch"), ("float8_e4m3fn", "fp32")]
-    recs = ex.collect(designs, n=512)
-    ex.write_hwcomponents(recs, tmp_path / "pkg")
+    # the command a user runs, then the install the README names
+    assert main(["export", "--to", "hwcomponents", "--out", str(tmp_path / "pkg"), "--n", "512",
+                 "--designs", "int8:kulisch,float8_e4m3fn:fp32"]) == 0
     subprocess.run([venv / "bin/python", "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps",
                     tmp_path / "pkg"], check=True)
     listing = subprocess.run([venv / "bin/hwc", "--list"], capture_output=True, text=True, check=True).stdout
