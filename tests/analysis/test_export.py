@@ -125,7 +125,8 @@ def hwc_venv() -> Path:
     """A Python >= 3.12 venv with hwcomponents, cached under build/ (made once)."""
     venv = ROOT / "build" / "test_hwc_venv"
     py = venv / "bin" / "python"
-    if not (py.exists() and subprocess.run([py, "-c", "import hwcomponents"], capture_output=True).returncode == 0):
+    if not (py.exists() and subprocess.run([py, "-c", "import hwcomponents, hwcomponents_library"],
+                                           capture_output=True).returncode == 0):
         base = _python312()
         if base is None:
             pytest.fail("hwcomponents needs Python >= 3.12 and none was found (pyenv install 3.12)")
