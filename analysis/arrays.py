@@ -17,8 +17,9 @@
         mux), b = one skew register stage of one lane (the triangles of delay registers that
         skew A's rows and B's columns), c = the drain counter and fixed logic.
 
-MAX_SYNTH_DIM: the largest R = C this flow synthesises in reasonable time here (see
-benchmarks/bench_arrays.py for the measured times); larger sizes are extrapolated by the law.
+MAX_SYNTH_DIM (8): the largest R = C this flow synthesises here (16x16 exceeds rtl.synth's 600 s
+Yosys limit on 2 shared cores; see benchmarks/bench_arrays.py); larger sizes are extrapolated by
+the law, whose error is stated on the held-out size.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ import pandas as pd
 
 from hwmodel.errors import UnsupportedConfig
 
-MAX_SYNTH_DIM = 16        # 16x16 synthesises in minutes on 2 cores; 32x32 and up are extrapolated
+# The largest R = C synthesised here: 8x8 takes ~70 s of Yosys (INT8 into Kulisch, 2 shared
+# cores); 16x16 did not finish within rtl.synth's 600 s Yosys limit, so 16x16 and up are
+# extrapolated by the fitted law (benchmarks/bench_arrays.py measures the times).
+MAX_SYNTH_DIM = 8
 MAX_SIM_BUS_BITS = 64     # sim.energy.simulate drives input ports of at most 64 bits
 DEFAULT_SIZES = (1, 2, 4, 8)
 DESIGNS = (("int8", "kulisch"), ("int8", "fp32"), ("float8_e4m3fn", "kulisch"), ("float8_e4m3fn", "fp32"))

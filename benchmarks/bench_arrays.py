@@ -60,6 +60,7 @@ def main(argv=None) -> int:
     df = pd.DataFrame(rows)
     if df["rows"].nunique() >= 4:
         laws = arrays.law_table(df, extrapolate=(16, 64, 128))
+        print("\nlaw fitted on the smaller sizes; the largest measured size is held out")
         print()
         for r in laws.itertuples(index=False):
             print(f"{r.in_fmt}:{r.acc}: area = {r.a_per_pe:.1f}*R*C + {r.b_per_skew_stage:.1f}*(R(R-1)+C(C-1))/2 "

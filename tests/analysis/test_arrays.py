@@ -53,9 +53,9 @@ def test_law_table_holds_out_the_largest():
         (1000 * 4096 + 20 * 64 * 63 + 50) / 4096 / 1050)
 
 
-@pytest.mark.parametrize("r, c", [(0, 4), (4, 0), (17, 17), (2.0, 2), (True, 2)])
+@pytest.mark.parametrize("r, c", [(0, 4), (4, 0), (9, 9), (16, 16), (2.0, 2), (True, 2)])
 def test_sizes_beyond_the_flow_are_refused(r, c):
-    with pytest.raises(UnsupportedConfig, match="must be an int in 1..16"):
+    with pytest.raises(UnsupportedConfig, match="must be an int in 1..8"):
         arrays.check_size(r, c)
 
 
@@ -89,4 +89,4 @@ def test_array_energy_per_mac_is_near_the_mac():
     # same operand statistics; the array adds forwarding/skew registers, never removes the MAC
     assert 0.9 < e2["pj_per_mac"] / e1["pj_per_mac"] < 2.0
     with pytest.raises(UnsupportedConfig, match="at most 64 bits"):
-        arrays.array_energy("int8", "kulisch", 16, 16)
+        arrays.array_energy("int16", "kulisch", 8, 8)          # 8 x 16-bit lanes = 128 bits
