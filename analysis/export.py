@@ -114,7 +114,8 @@ def _aliases_acc(acc: str, spec) -> list[str]:
     if spec.kind == "kulisch":
         names |= {"kulisch", f"kulisch:{spec.guard_bits}"}
     if spec.kind == "float":
-        names |= {spec.fmt.name, {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}.get(spec.fmt.name, spec.fmt.name)}
+        short = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
+        names |= {spec.fmt.name, short.get(spec.fmt.name, spec.fmt.name)}
     return sorted({s.lower() for s in names})
 
 
