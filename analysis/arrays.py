@@ -11,6 +11,7 @@
         constant. Arrays whose operand buses exceed 64 bits (R or C x bits > 64) are refused:
         the simulator drives ports of at most 64 bits.
     array_table(designs, sizes, ..., energy_sizes=()) -> DataFrame, one row per (design, size)
+    fit_energy_law(df, holdout) -> AreaLaw: the same law for the array's energy per cycle
     fit_area_law(df, holdout) -> AreaLaw: area(R, C) = a*R*C + b*(R(R-1) + C(C-1))/2 + c, fitted
         by least squares on every size except `holdout`, checked on it; `predict` extrapolates.
         Physical reading: a = one PE (MAC + its forwarding registers + its share of the drain
@@ -219,6 +220,15 @@ def fit_area_law(df: pd.DataFrame, holdout: tuple[int, int] | None = None, unit:
         law = AreaLaw(law.a, law.b, law.c, unit, law.fit_sizes, holdout, meas,
                       float(law.predict(*holdout)))
     return law
+
+
+def fit_energy_law(df: pd.DataFrame, holdout: tuple[int, int] | None = None) -> AreaLaw:
+    """The same law for energy: the array's energy per cycle (pj_per_mac x R x C, in pJ) =
+    a*R*C + b*(R(R-1) + C(C-1))/2 + c, fitted on the sizes with a measured pj_per_mac except
+    `holdout`; `per_mac` then gives pJ per MAC. Unit "pj"."""
+    m = df[pd.to_numeric(df.get("pj_per_mac"), errors="coerce") > 0]
+    e = m.assign(area_pj=m["pj_per_mac"] * m["rows"] * m["cols"])
+    return fit_area_law(e, holdout, unit="pj")
 
 
 def law_table(df: pd.DataFrame, extrapolate=(32, 64, 128), unit: str = "ge") -> pd.DataFrame:

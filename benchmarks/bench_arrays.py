@@ -68,6 +68,16 @@ def main(argv=None) -> int:
                   f"64x64 {r.per_mac_64x64_ge:.1f} GE ({r.per_mac_64x64_vs_mac:.3f}x MAC), 128x128 "
                   f"{r.per_mac_128x128_ge:.1f} GE ({r.per_mac_128x128_vs_mac:.3f}x MAC)")
         laws.to_csv(Path(a.csv).with_name(Path(a.csv).stem + "_law.csv"), index=False)
+    if "pj_per_mac" in df:
+        for (f, acc), g in df.groupby(["in_fmt", "acc"], sort=False):
+            g = g[g["pj_per_mac"] > 0]
+            if len(g) >= 4:
+                big = int(g["rows"].max())
+                law = arrays.fit_energy_law(g, (big, big))
+                print(f"{f}:{acc}: energy per cycle = {law.a:.4f}*R*C + {law.b:.4f}*(R(R-1)+C(C-1))/2 "
+                      f"+ {law.c:.4f} pJ; held-out {big}x{big} error {100 * law.holdout_error:+.2f}%; "
+                      f"per MAC 64x64 {float(law.per_mac(64, 64)):.4f} pJ, 128x128 "
+                      f"{float(law.per_mac(128, 128)):.4f} pJ")
     return 0
 
 

@@ -53,6 +53,16 @@ def test_law_table_holds_out_the_largest():
         (1000 * 4096 + 20 * 64 * 63 + 50) / 4096 / 1050)
 
 
+def test_energy_law_fits_energy_per_cycle():
+    # pJ per MAC that the law generates exactly: (0.4*s*s + 0.03*s*(s-1) - 0.02) / (s*s)
+    df = pd.DataFrame([{"rows": s, "cols": s, "pj_per_mac": (0.4 * s * s + 0.03 * s * (s - 1) - 0.02) / (s * s)}
+                       for s in (1, 2, 4, 8)] + [{"rows": 16, "cols": 16, "pj_per_mac": np.nan}])
+    law = arrays.fit_energy_law(df, holdout=(8, 8))
+    assert (law.a, law.b, law.c) == pytest.approx((0.4, 0.03, -0.02))
+    assert law.holdout_error == pytest.approx(0.0, abs=1e-9)
+    assert law.per_mac(64, 64) == pytest.approx(0.4 + 0.03 * 63 / 64 - 0.02 / 4096)
+
+
 @pytest.mark.parametrize("r, c", [(0, 4), (4, 0), (9, 9), (16, 16), (2.0, 2), (True, 2)])
 def test_sizes_beyond_the_flow_are_refused(r, c):
     with pytest.raises(UnsupportedConfig, match="must be an int in 1..8"):
