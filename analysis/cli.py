@@ -31,6 +31,7 @@ COMMANDS = [
     ("sweep", "sweep"),
     ("whatif", "whatif"),
     ("report", "report"),
+    ("export", "export"),
 ]
 
 
