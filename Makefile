@@ -22,7 +22,7 @@ report: $(STAMP)
 # The tests run as if typed in a shell: the parent make's MAKEFLAGS/MAKELEVEL would otherwise reach
 # the Verilator builds that cocotb runs through make.
 test: $(STAMP)
-	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadgroup -q tests
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadgroup -q --durations=25 tests
 
 clean:
 	rm -rf $(VENV) .cache build
