@@ -55,11 +55,11 @@ def run(args) -> int:
     from rtl.fpga import fpga_unit, parse_unit_arg, resolve_device
 
     dev = resolve_device(args.device)
-    kind, _ = parse_unit_arg(args.unit)
-    if kind == "mul" and args.acc is not None:
-        raise UnsupportedConfig("--unit mul takes no --acc (a multiplier has no accumulator)")
-    if kind != "mul" and args.acc is None:
-        raise UnsupportedConfig(f"--unit {args.unit} needs --acc (kulisch, int32, fp16, bf16, fp32, ...)")
+    from analysis.commands.rtl import check_unit_options
+    from rtl.unit import parse_unit
+
+    parse_unit_arg(args.unit)                  # the FPGA tier's units: mac, mul, dot:N
+    check_unit_options(parse_unit(args.unit), args.acc, args.pipeline)   # as `hwdse rtl` checks them
     if not 0 <= args.pipeline <= 8:
         raise UnsupportedConfig(f"--pipeline must be 0..8, not {args.pipeline}")
     r = fpga_unit(args.format, args.acc or "kulisch", args.unit, dev.name, args.freq,

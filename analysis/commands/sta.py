@@ -71,11 +71,11 @@ def run(args) -> int:
     from rtl.fpga import parse_unit_arg
     from rtl.sta import check_timing_library, library_path, sta_binary
 
+    from analysis.commands.rtl import check_unit_options
+    from rtl.unit import parse_unit
+
     kind, n = parse_unit_arg(args.unit)
-    if kind == "mul" and args.acc is not None:
-        raise UnsupportedConfig("--unit mul takes no --acc (a multiplier has no accumulator)")
-    if kind != "mul" and args.acc is None:
-        raise UnsupportedConfig(f"--unit {args.unit} needs --acc (kulisch, int32, fp16, bf16, fp32, ...)")
+    check_unit_options(parse_unit(args.unit), args.acc, args.pipeline)   # as `hwdse rtl` checks them
     if not args.clock > 0:
         raise UnsupportedConfig(f"--clock must be a period > 0 ns, not {args.clock:g}")
     if args.cycles < 16:
