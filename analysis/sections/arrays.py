@@ -14,6 +14,8 @@ minutes each here, too long for the default report).
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from analysis.section import Figure, ReportContext, Section, Table
@@ -90,7 +92,8 @@ def size_table(df: pd.DataFrame, laws: dict, holdout) -> pd.DataFrame:
                "area_per_mac_ge": round(float(r[f"area_per_mac_{UNIT}"]), 2),
                "area_per_mac_vs_mac": round(float(r["area_per_mac_vs_mac"]), 4),
                "law_area_ge": round(pred, 2),
-               "law_error_pct": round(100 * (pred - float(r[f"area_{UNIT}"])) / float(r[f"area_{UNIT}"]), 3)}
+               "law_error_pct": round(100 * (pred - float(r[f"area_{UNIT}"])) / float(r[f"area_{UNIT}"]), 3),
+               "netlist_sha256": str(r["netlist_sha256"])[:12] if "netlist_sha256" in r else ""}
         if "pj_per_mac" in df and pd.notna(r.get("pj_per_mac")):
             row["pj_per_mac"] = round(float(r["pj_per_mac"]), 4)
             row["energy_per_mac_vs_mac"] = round(float(r["energy_per_mac_vs_mac"]), 4)
@@ -135,8 +138,12 @@ def plot_area_per_mac(ax, df: pd.DataFrame, laws: dict, max_dim: int = max(EXTRA
                 label=f"{_label(f, a)}: measured (fitted)")
         ax.plot(ho["macs"], ho[f"area_per_mac_{UNIT}"], "o", mfc="none", color=color, ms=9,
                 label=f"{_label(f, a)}: measured (held out, law error {100 * law.holdout_error:+.2f} %)")
-        ax.plot(dims * dims, law.per_mac(dims, dims), "-", color=color, lw=1,
-                label=f"{_label(f, a)}: law, square R x R (extrapolated beyond the points)")
+        top = int(g["macs"].max())
+        inside, beyond = dims[dims * dims <= top], dims[dims * dims >= top]
+        ax.plot(inside * inside, law.per_mac(inside, inside), "-", color=color, lw=1,
+                label=f"{_label(f, a)}: law, square R x R")
+        ax.plot(beyond * beyond, law.per_mac(beyond, beyond), "--", color=color, lw=1,
+                label=f"{_label(f, a)}: law, extrapolated")
         mac = float(g[f"mac_area_{UNIT}"].iloc[0])
         ax.axhline(mac, ls=":", color=color, lw=1, label=f"{_label(f, a)}: single MAC (reference)")
     ax.set_xscale("log")
@@ -154,7 +161,9 @@ def build(ctx: ReportContext) -> Section:
     sizes = size_table(df, laws, p["holdout"])
     lawf = law_frame(df, laws)
 
-    area_src = "our synthesis: " + "; ".join(dict.fromkeys(df["area_source"].astype(str)))
+    # One tool/library provenance for all sizes; each size's netlist hash is in its own row.
+    tools = dict.fromkeys(re.sub(r",? ?netlist sha256 [0-9a-f]+", "", str(x)) for x in df["area_source"])
+    area_src = "; ".join(tools) + " (netlist_sha256 per size in the table)"
     e_src = ""
     if "energy_source" in df and df["energy_source"].notna().any():
         e_src = "; energy: " + "; ".join(dict.fromkeys(df["energy_source"].dropna().astype(str)))
@@ -221,10 +230,17 @@ def _notes(lawf: pd.DataFrame, sizes: pd.DataFrame) -> str:
                      f"{big['area_per_mac_vs_mac']:.3f}x the single MAC's {r['mac_area_ge']:.0f} GE "
                      f"per MAC; the law, held out on {r['held_out']}, misses it by "
                      f"{r['held_out_error_pct']:+.2f} %; extrapolated per MAC: {ex} the single MAC.")
+        fit = g[g["role"] == "fitted"]
+        worst = fit.loc[fit["law_error_pct"].abs().idxmax()]
+        lines.append(f"  Largest residual among the fitted sizes: {worst['size']} "
+                     f"({worst['law_error_pct']:+.2f} %)"
+                     + (" - the 1x1 point is the bare MAC, without the array's drain logic."
+                        if worst["size"] == "1x1" else "."))
         if "energy_per_mac_vs_mac" in g and g["energy_per_mac_vs_mac"].notna().any():
             e = g[g["energy_per_mac_vs_mac"].notna() & (g["macs"] > 1)]
             if not e.empty:
+                ratios = zip(e["size"], e["energy_per_mac_vs_mac"])
                 lines.append("  Energy per MAC against the single MAC: "
-                             + ", ".join(f"{s} {v:.3f}x" for s, v in zip(e["size"], e["energy_per_mac_vs_mac"]))
+                             + ", ".join(f"{s} {v:.3f}x" for s, v in ratios)
                              + " (gate-level simulation on GEMM tiles).")
     return "\n".join(lines)
