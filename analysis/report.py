@@ -39,8 +39,8 @@ from analysis.section import Figure, ReportContext, Section, Table
 # numerics quality, GPU roofline, iso-area, Pareto, format catalogue.
 # "findings" is shown first but built last (RUN_LAST): its statements are computed from the others'
 # tables.
-SECTION_ORDER = ["findings", "area", "paper", "verification", "energy", "fpga", "physical", "numerics",
-                 "blockscaled", "gpu", "isoarea", "pareto", "formats"]
+SECTION_ORDER = ["findings", "area", "paper", "verification", "energy", "fpga", "physical", "arrays",
+                 "numerics", "blockscaled", "gpu", "isoarea", "pareto", "formats"]
 
 RUN_LAST = ("findings",)
 
@@ -105,6 +105,7 @@ def _default_title(name: str) -> str:
         "findings": "Findings",
         "pareto": "Pareto fronts: quality versus cost",
         "formats": "Format catalogue",
+        "arrays": "MAC arrays: area and energy per MAC",
     }.get(name, name.capitalize())
 
 
