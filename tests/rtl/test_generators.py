@@ -161,7 +161,7 @@ def test_cli_writes_verilog(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["rtl", "mxfp8_e4m3", "--acc", "fp32"], "element format"),
+    (["rtl", "mxfp8_e4m3", "--acc", "fp32", "--unit", "dot", "--n", "4"], "block dot unit: unit must be mac or bdot:N"),
     (["rtl", "int8", "--acc", "int12"], "at least as wide"),
     (["rtl", "e4m3", "--unit", "mul", "--acc", "fp32"], "takes no --acc"),
     (["rtl", "e4m3"], "needs --acc"),

@@ -42,7 +42,7 @@ def test_paper_guard_bits_change_only_kulisch_rows(capsys):
     (["synth", "e4m3"], "needs --acc"),
     (["synth", "e4m3", "--acc", "fp32", "--library", "/no/such.lib"], "no such file"),
     (["synth", "e4m3", "--acc", "fp32", "--unit", "dot"], "--unit dot needs --n"),
-    (["synth", "mxfp8_e4m3", "--acc", "fp32"], "block format"),
+    (["synth", "mxfp4", "--acc", "fp32", "--unit", "bdot:12"], "block size must be a multiple of the lanes"),
 ])
 def test_bad_input_one_line_exit_2(argv, msg, capsys):
     assert cli.main(argv) == 2
