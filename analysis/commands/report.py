@@ -19,6 +19,9 @@ Exit code: 0 when every section built, 1 when any section failed, 2 on bad input
 """
 
 
+from analysis.commands.whatif import add_clock_arguments, apply_clock_arguments
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--out", default="reports", metavar="DIR",
                         help="output directory (default: reports)")
@@ -37,13 +40,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--config", default=None, metavar="FILE.toml",
                         help="TOML config: [sweep] replaces the default sweep, [isoarea] sets budget, "
                              "FO4 delay and bandwidth (see examples/)")
-    parser.add_argument("--clock-fo4", type=float, default=None, metavar="FO4",
-                        help="compare every design at this clock period in FO4 (ge library; default: the "
-                             "fastest clock INT8 into Kulisch meets)")
-    parser.add_argument("--clock-ns", type=float, default=None, metavar="NS",
-                        help="compare at this clock period in ns (needs a Liberty with timing tables)")
-    parser.add_argument("--unpipelined", action="store_true",
-                        help="compare each design at its own single-stage critical path (no common clock)")
+    add_clock_arguments(parser)
     parser.add_argument("--only", default=None, metavar="NAMES",
                         help="comma-separated section names to run (default: all)")
 
@@ -68,9 +65,7 @@ def run(args) -> int:
     if args.clock_fo4 is not None or args.clock_ns is not None or args.unpipelined:
         from analysis.config import Config as _Config
         config = config or _Config()
-        config.isoarea.clock_fo4 = args.clock_fo4 if args.clock_fo4 is not None else config.isoarea.clock_fo4
-        config.isoarea.clock_ns = args.clock_ns if args.clock_ns is not None else config.isoarea.clock_ns
-        config.isoarea.unpipelined = bool(args.unpipelined or config.isoarea.unpipelined)
+        apply_clock_arguments(args, config.isoarea)
     # Every input checked before any section runs.
     from hwmodel.cache import default_cache_dir
 

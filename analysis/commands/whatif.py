@@ -27,6 +27,26 @@ Exit code: 0 when the new format's design point passed every stage, 1 when it fa
 """
 
 
+def add_clock_arguments(parser) -> None:
+    """The one-clock options `whatif` and `report` share (analysis.oneclock)."""
+    parser.add_argument("--clock-fo4", type=float, default=None, metavar="FO4",
+                        help="compare every design at this clock period in FO4 (ge library; default: the "
+                             "fastest clock INT8 into Kulisch meets)")
+    parser.add_argument("--clock-ns", type=float, default=None, metavar="NS",
+                        help="compare at this clock period in ns (needs a Liberty with timing tables)")
+    parser.add_argument("--unpipelined", action="store_true",
+                        help="compare each design at its own single-stage critical path (no common clock)")
+
+
+def apply_clock_arguments(args, isoarea) -> None:
+    """Options given on the command line override the [isoarea] table of a config."""
+    for name in ("clock_fo4", "clock_ns"):
+        if getattr(args, name) is not None:
+            setattr(isoarea, name, getattr(args, name))
+    if args.unpipelined:
+        isoarea.unpipelined = True
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("spec", nargs="?", default=None, metavar="SPEC",
                         help='the format, e.g. "fp(e=3,m=4,bias=7)" (or [whatif] format in --config)')
@@ -39,13 +59,7 @@ def add_arguments(parser) -> None:
                         help="silicon budget in mm^2 (needs a Liberty library with areas in um^2)")
     parser.add_argument("--bandwidth-gb-s", type=float, default=None, metavar="GB_S",
                         help="memory bandwidth of the iso-area accelerator (default 3350, H100 HBM3)")
-    parser.add_argument("--clock-fo4", type=float, default=None, metavar="FO4",
-                        help="compare every design at this clock period in FO4 (ge library; default: the "
-                             "fastest clock INT8 into Kulisch meets)")
-    parser.add_argument("--clock-ns", type=float, default=None, metavar="NS",
-                        help="compare at this clock period in ns (needs a Liberty with timing tables)")
-    parser.add_argument("--unpipelined", action="store_true",
-                        help="compare each design at its own single-stage critical path (no common clock)")
+    add_clock_arguments(parser)
     parser.add_argument("--quick", action="store_true", help="smaller samples and benches")
     parser.add_argument("--jobs", type=int, default=2, metavar="N", help="local worker processes (default 2)")
     parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
@@ -71,11 +85,7 @@ def run(args) -> int:
         cfg.isoarea.budget_mm2, cfg.isoarea.budget_ge = args.budget_mm2, None
     if args.bandwidth_gb_s is not None:
         cfg.isoarea.bandwidth_gb_s = args.bandwidth_gb_s
-    for name in ("clock_fo4", "clock_ns"):
-        if getattr(args, name) is not None:
-            setattr(cfg.isoarea, name, getattr(args, name))
-    if args.unpipelined:
-        cfg.isoarea.unpipelined = True
+    apply_clock_arguments(args, cfg.isoarea)
     if args.cache_dir:
         from analysis import checks
         checks.output_dir(args.cache_dir, "--cache-dir")
