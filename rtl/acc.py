@@ -78,6 +78,24 @@ class IntAlignAdd(wiring.Component):
         return m
 
 
+def kulisch_operand(m: Module, cfg: MacConfig, p):
+    """The Kulisch alignment's two inputs from a float product p: the signed significand and the
+    left-shift distance exp - L (Fig. 2a). Shared by KulischAlignAdd and rtl.loopacc."""
+    shape: ProductShape = cfg.mul.product
+    # signed significand: sig has 2*precision = 2S-2 bits, +1 sign bit = 2S-1 bits
+    ssig = Signal(signed(cfg.kulisch.product_width))
+    m.d.comb += ssig.eq(Mux(p.sign, -p.sig, p.sig))
+    # shift distance exp - L in [0, k]: bits enough for k
+    shift = Signal(range(cfg.kulisch.k + 1))
+    m.d.comb += shift.eq(p.exp - shape.exp_min)
+    if cfg.mutant == "kulisch_shift":
+        # deliberately wrong (mutation check): one position short above the minimum exponent
+        shift_used = Signal.like(shift)
+        m.d.comb += shift_used.eq(Mux(shift != 0, shift - 1, 0))
+        shift = shift_used
+    return ssig, shift
+
+
 class KulischAlignAdd(wiring.Component):
     """sum = wrap_W(acc_in + aligned product), ovf = the exact sum left the W-bit range.
 
@@ -101,19 +119,8 @@ class KulischAlignAdd(wiring.Component):
         if cfg.mul.is_int:
             aligned = self.value
         else:
-            shape: ProductShape = cfg.mul.product
             p = self.p
-            # signed significand: sig has 2*precision = 2S-2 bits, +1 sign bit = 2S-1 bits
-            ssig = Signal(signed(K.product_width))
-            m.d.comb += ssig.eq(Mux(p.sign, -p.sig, p.sig))
-            # shift distance exp - L in [0, k]: bits enough for k
-            shift = Signal(range(K.k + 1))
-            m.d.comb += shift.eq(p.exp - shape.exp_min)
-            if cfg.mutant == "kulisch_shift":
-                # deliberately wrong (mutation check): one position short above the minimum exponent
-                shift_used = Signal.like(shift)
-                m.d.comb += shift_used.eq(Mux(shift != 0, shift - 1, 0))
-                shift = shift_used
+            ssig, shift = kulisch_operand(m, cfg, p)
             special = p.nan | p.inf
             # 2S-1+k bits: the widest aligned product
             aligned = Signal(signed(K.aligned_width))

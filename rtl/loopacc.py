@@ -43,7 +43,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from rtl.acc import KULISCH_FLAGS, _product_in
+from rtl.acc import KULISCH_FLAGS, _product_in, kulisch_operand
 from rtl.shape import ProductShape
 
 
@@ -154,16 +154,8 @@ class LoopAccumulator(wiring.Component):
             if cfg.loop_pre >= 2:
                 aligned = _reg(m, [aligned], "conv")[0]     # nothing to convert: a plain register
         else:
-            shape: ProductShape = cfg.mul.product
             p = self.p
-            ssig = Signal(signed(K.product_width))
-            m.d.comb += ssig.eq(Mux(p.sign, -p.sig, p.sig))
-            shift = Signal(range(K.k + 1))
-            m.d.comb += shift.eq(p.exp - shape.exp_min)
-            if cfg.mutant == "kulisch_shift":
-                used = Signal.like(shift)
-                m.d.comb += used.eq(Mux(shift != 0, shift - 1, 0))
-                shift = used
+            ssig, shift = kulisch_operand(m, cfg, p)   # as rtl.acc.KulischAlignAdd
             drop = p.nan | p.inf | ~v
             nan, pinf, ninf = v & p.nan, v & p.inf & ~p.sign, v & p.inf & p.sign
             if cfg.loop_pre >= 2:
