@@ -200,26 +200,51 @@ def _notes(wide: pd.DataFrame, hz: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+# What the energy figure marks (its caption says it in words).
+FIGURE_MARKS = ("Bars outlined in black and hatched: the reference designs (INT8 into its Kulisch "
+                "register and FP8-E4M3 into each accumulator), named in the legend; starred and "
+                "named: the designs no other design beats on both energy per MAC ({dist} operands) "
+                "and area (non-dominated). Right: the same two costs as a scatter, the "
+                "non-dominated designs joined and named, the references ringed and named.")
+
+
 def _figure(ctx: ReportContext, wide: pd.DataFrame, dists, source: str) -> Figure:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    cols = [f"{d}_pj_per_mac" for d in dists if f"{d}_pj_per_mac" in wide]
+    path = energy_figure(wide, cols, ctx.figure_dir / "energy_per_mac.png")
+    dist = cols[0].removesuffix("_pj_per_mac")
+    return Figure("Energy per MAC by configuration and operand distribution. "
+                  + FIGURE_MARKS.format(dist=dist), path, source)
+
+
+def energy_figure(wide: pd.DataFrame, cols: list[str], path: Path) -> Path:
+    """Grouped bars (energy per MAC per configuration, one bar per operand distribution) with the
+    references hatched and the designs non-dominated on (energy under cols[0], area) starred;
+    beside it the scatter of the same two costs. Returns the PNG's path."""
     import numpy as np
 
-    cols = [f"{d}_pj_per_mac" for d in dists if f"{d}_pj_per_mac" in wide]
-    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(wide) + 2), 4))
+    from analysis import plots
+    from analysis.pareto import non_dominated
+
+    fig, (ax, ax2) = plots.new_figure(max(9.0, 0.9 * len(wide) + 6), 4.6, ncols=2)
+    fig.get_layout_engine().set(wspace=0.05)
     x = np.arange(len(wide))
     w = 0.8 / max(1, len(cols))
     for i, c in enumerate(cols):
         ax.bar(x + i * w - 0.4 + w / 2, wide[c], w, label=c.replace("_pj_per_mac", ""))
+    names = [f"{f}/{a}".replace("float", "fp") for f, a in zip(wide["format"], wide["acc"])]
     ax.set_xticks(x)
-    ax.set_xticklabels([c.replace("mac_", "").replace("_p1", "") for c in wide["config"]],
-                       rotation=30, ha="right", fontsize=8)
+    ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("energy per MAC (pJ, 45 nm-calibrated)")
-    ax.set_xlabel("MAC configuration (input format, accumulator)")
-    ax.legend(fontsize=8, title="operand distribution")
-    fig.tight_layout()
-    path = ctx.figure_dir / "energy_per_mac.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Figure("Energy per MAC by configuration and operand distribution", path, source)
+    ax.set_xlabel("MAC configuration (input format / accumulator)")
+    ax.legend(fontsize=7, title="operand distribution")
+    best = non_dominated(wide, [(cols[0], "min"), ("area_ge", "min")])
+    refs = [plots.reference_label(f, a) for f, a in zip(wide["format"], wide["acc"])]
+    dist = cols[0].removesuffix("_pj_per_mac")
+    plots.mark_bars(ax, plots.bar_groups(ax), names, refs, list(best),
+                    best_what=f"non-dominated ({dist} energy, area)")
+    pts = wide.assign(in_fmt=wide["format"], name=names)
+    plots.front_scatter(ax2, pts, "area_ge", cols[0], [("area_ge", "min"), (cols[0], "min")],
+                        "name", xlabel="area (NAND2 gate equivalents)",
+                        ylabel=f"energy per MAC, {dist} operands (pJ)",
+                        front_what="non-dominated (area, energy)")
+    return plots.savefig(fig, path, dpi=120)

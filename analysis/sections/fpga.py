@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.section import ReportContext, Section, Table
+from analysis.section import Figure, ReportContext, Section, Table
 from analysis.sections.physical import label, measure_fpga, read_data, run_all
 
 DEVICE = "ecp5-25k"
@@ -127,8 +127,41 @@ def build(ctx: ReportContext) -> Section:
         f"PyPI (yowasp). Counts are read from Yosys' statistics of the mapped netlist; Fmax is "
         f"nextpnr's achieved frequency after routing. I/O pins are placed but unconstrained, so "
         f"Fmax is the register-to-register figure. {block}")
+    path = fpga_figure(df, pd.DataFrame(ice) if ice else None,
+                       ctx.figure_dir / "fpga_luts_vs_fmax.png")
+    figures = [Figure(f"LUT4-equivalents against routed Fmax per MAC, {DEVICE}"
+                      + (f" (left) and {ICE40} (right, LUT4 + carry cells)" if ice else "")
+                      + ". " + FIGURE_MARKS, path, src)]
     return Section(key="fpga", title="FPGA cost per format", intro=intro, tables=tables,
-                   notes=_notes(df) + cmp_notes)
+                   figures=figures, notes=_notes(df) + cmp_notes)
+
+
+FIGURE_MARKS = ("Joined in red and named: the designs no other design beats on both LUT "
+                "count (fewer) and Fmax (higher), i.e. non-dominated (DSP blocks are shown in "
+                "the names, not weighed); ringed and named in bold: the reference designs "
+                "(INT8 into its Kulisch register, FP8-E4M3 into each accumulator).")
+
+
+def fpga_figure(df: pd.DataFrame, ice: pd.DataFrame | None, path: Path) -> Path:
+    """Scatter of LUT4-equivalents vs Fmax per MAC (ECP5; iCE40 beside it when given), the
+    non-dominated designs joined and named, the references ringed. Returns the PNG's path."""
+    from analysis import plots
+    panels = [(df, "lut4_equiv", f"LUT4-equivalents on {DEVICE} (LUT4 + 2 x CCU2C)")]
+    if ice is not None and len(ice):
+        panels.append((ice.assign(lut4_carry=ice["lut4"] + ice["carry"]), "lut4_carry",
+                       f"logic cells on {ICE40} (SB_LUT4 + SB_CARRY)"))
+    fig, axes = plots.new_figure(6.5 * len(panels), 4.6, ncols=len(panels))
+    axes = list(axes) if len(panels) > 1 else [axes]
+    for ax, (d, x, xlabel) in zip(axes, panels):
+        d = d.dropna(subset=[x, "fmax_mhz"]).assign(
+            in_fmt=lambda t: t["format"],
+            name=lambda t: [f"{f}/{a}" + (f" ({int(n)} DSP)" if "dsp" in t and n else "")
+                            for f, a, n in zip(t["format"], t["acc"],
+                                               t["dsp"] if "dsp" in t else [0] * len(t))])
+        plots.front_scatter(ax, d, x, "fmax_mhz", [(x, "min"), ("fmax_mhz", "max")], "name",
+                            xlabel=xlabel, ylabel="routed Fmax (MHz)", log_x=True,
+                            front_what="non-dominated (LUTs, Fmax)")
+    return plots.savefig(fig, path)
 
 
 def _notes(df: pd.DataFrame) -> str:

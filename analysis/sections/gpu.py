@@ -16,17 +16,65 @@ from analysis.section import Figure, ReportContext, Section, Table
 GPUS = ("h100-sxm", "h200")
 
 
+# The measured reference kernels every GPU plot names: the BF16 baseline and the plain INT8 / FP8
+# GEMMs (per-tensor scale) the block-scaled kernels are compared with.
+REF_KERNELS = {"cublas_bf16": "cuBLAS BF16 (ref)", "cublas_int8": "cuBLAS INT8 (ref)",
+               "cublas_fp8_e4m3": "cuBLAS FP8-E4M3 (ref)"}
+ROOFLINE_MARKS = (
+    "Marked: the measured reference kernels (cuBLAS BF16, INT8 and FP8-E4M3) drawn with black "
+    "edges, named '(ref)' in the legend, their best measured point ringed and named; each "
+    "legend entry says at how many of the GEMM shapes that kernel is the fastest of those shown; "
+    "the empirical roofline, i.e. the fastest point in each sixth of a decade of arithmetic "
+    "intensity that no other such point matches at no more intensity (non-dominated), drawn "
+    "black-edged in its kernel's colour and joined by a black line, the kernels on it named in "
+    "the legend.")
+HOLDOUT_MARKS = ("The reference kernels (cuBLAS BF16, INT8 and FP8-E4M3) are drawn with black "
+                 "edges and named '(ref)' in the legend; no front is drawn, since both axes are "
+                 "the same quantity (the solid diagonal is a perfect prediction).")
+
+
+def kernel_label(k: str) -> str:
+    return REF_KERNELS.get(k, k)
+
+
+def best_per_shape(data: pd.DataFrame, kernels) -> pd.Series:
+    """How many (M, N, K) shapes each kernel is the fastest at, among `kernels` (ties: each)."""
+    d = data[data["kernel"].isin(kernels)].assign(tput=lambda x: x["ops"] / x["time_s"])
+    top = d.groupby(["M", "N", "K"])["tput"].transform("max")
+    return d[d["tput"] == top]["kernel"].value_counts().reindex(list(kernels), fill_value=0)
+
+
+def empirical_roofline(pts: pd.DataFrame, per_decade: int = 6) -> pd.DataFrame:
+    """The points (columns kernel, ai, tput) on the measured envelope: the fastest point in each
+    log-spaced intensity bin (`per_decade` bins a decade), then those no other such point matches
+    in throughput at no more intensity (analysis.pareto.non_dominated). Sorted by intensity."""
+    from analysis.pareto import non_dominated
+    b = np.floor(np.log10(pts["ai"].astype(float)) * per_decade)
+    top = pts.loc[pts.groupby(b)["tput"].idxmax()]
+    return top[non_dominated(top, [("ai", "min"), ("tput", "max")])].sort_values("ai")
+
+
 def _plot_roofline(ax, model, kernels):
-    """Measured points (ops/s vs arithmetic intensity) per kernel, with both ceilings."""
+    """Measured points (ops/s vs arithmetic intensity) per kernel, with both ceilings; the
+    reference kernels named and their best point ringed; the empirical roofline (non-dominated
+    points) joined and its kernels named."""
     from hwmodel import roofline as rl
     d = model.data
     colors = {}
+    wins = best_per_shape(d, kernels)
+    n_shapes = d[d["kernel"].isin(kernels)][["M", "N", "K"]].drop_duplicates().shape[0]
+    pts_all = []
     for k in kernels:
         info = rl.KERNELS[k]
         r = d[d["kernel"] == k]
         ai = r["ops"] / rl.gemm_bytes(r["M"], r["N"], r["K"], info)
-        pts = ax.scatter(ai, r["ops"] / r["time_s"], s=8, alpha=0.7, label=k)
+        ref = k in REF_KERNELS
+        pts = ax.scatter(ai, r["ops"] / r["time_s"], s=14 if ref else 8, alpha=0.7,
+                         edgecolors="black" if ref else "none", linewidths=0.4,
+                         label=f"{kernel_label(k)}: fastest at {wins[k]}/{n_shapes}")
         colors[k] = pts.get_facecolor()[0]
+        pts_all.append(pd.DataFrame({"kernel": k, "ai": ai.to_numpy(),
+                                     "tput": (r["ops"] / r["time_s"]).to_numpy()}))
     x = np.logspace(-0.5, 4.5, 100)
     bw = model.copy_bytes_per_s
     for k in kernels:
@@ -36,17 +84,36 @@ def _plot_roofline(ax, model, kernels):
                     color=colors[k])
         meas = float((d.loc[d["kernel"] == k, "ops"] / d.loc[d["kernel"] == k, "time_s"]).max())
         ax.plot(x, np.minimum(meas, x * bw), "-", lw=0.8, color=colors[k])
+    pts = pd.concat(pts_all, ignore_index=True)
+    env = empirical_roofline(pts)
+    on = list(dict.fromkeys(env["kernel"]))
+    ax.plot(env["ai"], env["tput"], "-", color="black", lw=1.2, zorder=5,
+            label="non-dominated (empirical roofline): " + ", ".join(
+                kernel_label(k).removesuffix(" (ref)") for k in on))
+    ax.scatter(env["ai"], env["tput"], s=34, c=[colors[k] for k in env["kernel"]],
+               edgecolors="black", linewidths=1.0, zorder=6)
+    for i, k in enumerate(k for k in kernels if k in REF_KERNELS):
+        r = pts[pts["kernel"] == k].nlargest(1, "tput").iloc[0]
+        ax.scatter([r["ai"]], [r["tput"]], s=130, facecolors="none", edgecolors="black",
+                   linewidths=1.1, zorder=6)
+        ax.annotate(f"{REF_KERNELS[k]} {r['tput'] / 1e12:.0f} TOPS", (r["ai"], r["tput"]),
+                    fontsize=6, fontweight="bold", ha="left", xytext=(0.03, 0.94 - 0.055 * i),
+                    textcoords="axes fraction", zorder=7,
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8),
+                    arrowprops=dict(arrowstyle="-", lw=0.4, color="0.4", shrinkA=0, shrinkB=5))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("arithmetic intensity (ops per byte moved)")
     ax.set_ylabel("throughput (ops/s)")
     ax.set_title("dashed: datasheet roofline; solid: measured peak + copy BW", fontsize=8)
-    ax.legend(fontsize=6, loc="lower right")
+    ax.legend(fontsize=5.5, loc="lower right", framealpha=0.7)
 
 
 def _plot_holdout(ax, pred, title="held-out shapes; dotted: +-12%"):
     for k, g in pred.groupby("kernel"):
-        ax.scatter(g["time_s"] * 1e6, g["pred_s"] * 1e6, s=8, alpha=0.7, label=k)
+        ref = k in REF_KERNELS
+        ax.scatter(g["time_s"] * 1e6, g["pred_s"] * 1e6, s=14 if ref else 8, alpha=0.7,
+                   edgecolors="black" if ref else "none", linewidths=0.4, label=kernel_label(k))
     lo, hi = pred["time_s"].min() * 1e6 * 0.8, pred["time_s"].max() * 1e6 * 1.2
     ax.plot([lo, hi], [lo, hi], "k-", lw=0.6)
     ax.plot([lo, hi], [lo * 1.12, hi * 1.12], "k:", lw=0.5)
@@ -133,13 +200,14 @@ def build(ctx: ReportContext) -> Section:
     path = plots.savefig(fig, ctx.figure_dir / "gpu_roofline.png")
     figures.append(Figure("Measured GEMM throughput per kernel against arithmetic intensity, with "
                           "each device's datasheet roofline (dashed) and the measured one (solid): "
-                          "left H100 SXM, right H200.", path, meas_src))
+                          "left H100 SXM, right H200. " + ROOFLINE_MARKS, path, meas_src))
     fig, ax = plots.new_figure(ncols=2, width_in=11, height_in=4.4)
     _plot_holdout(ax[0], pred, f"{h200.device}: held-out grid shapes; dotted: +-12%")
     _plot_holdout(ax[1], rnd, f"{h200.device}: random shapes (never fitted); dotted: +-12%")
     path = plots.savefig(fig, ctx.figure_dir / "gpu_validation.png")
     figures.append(Figure("Predicted vs measured time on the H200: held-out grid shapes (left) and "
-                          "the seeded random shapes measured separately (right).", path,
+                          "the seeded random shapes measured separately (right). " + HOLDOUT_MARKS,
+                          path,
                           f"our roofline model (hwmodel.roofline) vs {meas_src}"))
 
     def ratio(m, k, n=8192):

@@ -34,7 +34,6 @@ def _dot_sentence(dots) -> str:
 
 
 def build(ctx: ReportContext) -> Section:
-    from analysis import plots
     from hwmodel import quality as Q
 
     size = dict(channels=8, n=1024) if ctx.quick else dict(channels=64, n=4096)
@@ -76,28 +75,8 @@ def build(ctx: ReportContext) -> Section:
     dot_tbl = dots[["format", "accumulator", "n", "lanes", "err_over_l1_median", "err_over_l1_max",
                     "rel_error_median", "nonfinite_lanes"]].copy()
 
-    # Figure 1: SQNR by format, one bar per distribution (per-channel / MX scaling).
-    fig, ax = plots.new_figure(9.0, 4.4)
-    labels = list(wide["format"])
-    plots.grouped_bars(ax, labels, {d: list(wide[f"{d}_sqnr_db"]) for d in Q.DISTRIBUTIONS
-                                    if f"{d}_sqnr_db" in wide}, ylabel="SQNR (dB)")
-    ax.set_xlabel("format (per-channel max-abs scaling; MX formats: E8M0 per 32)")
-    ax.set_title("Quantisation SQNR by distribution")
-    f1 = plots.savefig(fig, ctx.figure_dir / "numerics_sqnr.png")
-
-    # Figure 2: dot-product error by accumulator.
-    fig, ax = plots.new_figure(9.0, 4.4)
-    accs = list(dict.fromkeys(dots["accumulator"]))
-    fmts = list(dict.fromkeys(dots["format"]))
-    floor = 1e-12   # exact results (0 error) drawn at this floor so the log axis can show them
-    series = {}
-    for fmt in fmts:
-        sub = dots[dots["format"] == fmt].set_index("accumulator")["err_over_l1_median"]
-        series[fmt] = [max(float(sub[a]), floor) if a in sub.index else float("nan") for a in accs]
-    plots.grouped_bars(ax, accs, series, ylabel="median |error| / sum|a_i b_i| (dimensionless)", log_y=True)
-    ax.set_xlabel(f"accumulator (dot length {dot_size['n']}; exact results drawn at {floor:g})")
-    ax.set_title("Dot-product error by accumulator")
-    f2 = plots.savefig(fig, ctx.figure_dir / "numerics_dot_error.png")
+    f1 = sqnr_figure(wide, ctx.figure_dir / "numerics_sqnr.png")
+    f2 = dot_figure(dots, dot_size["n"], ctx.figure_dir / "numerics_dot_error.png")
 
     holds = "holds" if finding["holds"] else "does NOT hold"
     notes = (
@@ -120,6 +99,75 @@ def build(ctx: ReportContext) -> Section:
                       "own E8M0 block scale", wide, src),
                 Table("SQNR (dB) by scaling granularity (scalar formats)", gran, src),
                 Table("Dot-product error by accumulator (relative to the exact sum)", dot_tbl, src)],
-        figures=[Figure("Quantisation SQNR by format and distribution", f1, src),
-                 Figure("Dot-product error by accumulator", f2, src)],
+        figures=[Figure("Quantisation SQNR by format and distribution. " + SQNR_MARKS, f1, src),
+                 Figure("Dot-product error by accumulator. " + DOT_MARKS, f2, src)],
         notes=notes)
+
+
+# What the figures mark (their captions say it in words).
+SQNR_MARKS = ("Bars outlined in black and hatched: the reference formats INT8 and FP8-E4M3; "
+              "starred and named: the formats no other format beats on both mean SQNR over the "
+              "distributions shown (higher) and bits per element (fewer), i.e. non-dominated.")
+DOT_MARKS = ("Bars outlined in black and hatched: the reference designs, INT8 into its Kulisch "
+             "register and FP8-E4M3 into every accumulator; starred and named: under each "
+             "accumulator, the format with the lowest error, where the formats differ (an "
+             "accumulator under which every format is equally accurate, e.g. exact, has no star).")
+
+
+def sqnr_figure(wide, path):
+    """Grouped SQNR bars per format (one per distribution); references hatched, formats
+    non-dominated on (mean SQNR, bits per element) starred and named. Returns the PNG's path."""
+    from analysis import plots
+    from analysis.pareto import non_dominated
+    from hwmodel import quality as Q
+
+    cols = [f"{d}_sqnr_db" for d in Q.DISTRIBUTIONS if f"{d}_sqnr_db" in wide]
+    fig, ax = plots.new_figure(9.0, 4.8)
+    labels = list(wide["format"])
+    plots.grouped_bars(ax, labels, {c.removesuffix("_sqnr_db"): list(wide[c]) for c in cols},
+                       ylabel="SQNR (dB)")
+    ax.set_xlabel("format (per-channel max-abs scaling; MX formats: E8M0 per 32)")
+    pts = wide.assign(mean_sqnr_db=wide[cols].mean(axis=1))
+    best = non_dominated(pts, [("mean_sqnr_db", "max"), ("bits_per_element", "min")])
+    plots.mark_bars(ax, plots.bar_groups(ax), labels, [plots.format_reference(f) for f in labels],
+                    list(best), best_what="non-dominated (mean SQNR, bits per element)")
+    return plots.savefig(fig, path)
+
+
+def dot_figure(dots, n, path):
+    """Grouped dot-product error bars per accumulator (one per format), log axis; references
+    hatched, the most accurate format under each accumulator starred (where formats differ)."""
+    import numpy as np
+
+    from analysis import plots
+
+    fig, ax = plots.new_figure(9.0, 4.8)
+    accs = list(dict.fromkeys(dots["accumulator"]))
+    fmts = list(dict.fromkeys(dots["format"]))
+    floor = 1e-12   # exact results (0 error) drawn at this floor so the log axis can show them
+    err = {}
+    for fmt in fmts:
+        sub = dots[dots["format"] == fmt].set_index("accumulator")["err_over_l1_median"]
+        err[fmt] = [float(sub[a]) if a in sub.index else float("nan") for a in accs]
+    plots.grouped_bars(ax, accs, {f: [max(v, floor) for v in err[f]] for f in fmts},
+                       ylabel="median |error| / sum|a_i b_i| (dimensionless)", log_y=True)
+    ax.set_xlabel(f"accumulator (dot length {n}; exact results drawn at {floor:g})")
+    # One "design" per bar: (format, accumulator); bar_groups gives [acc][format].
+    groups = plots.bar_groups(ax)
+    designs, names, refs, best = [], [], [], []
+    for j, acc in enumerate(accs):
+        col = np.array([err[f][j] for f in fmts], dtype=float)
+        ok = np.isfinite(col)
+        lo = col[ok].min() if ok.any() else np.nan
+        differ = ok.sum() > 1 and col[ok].max() > lo
+        for i, fmt in enumerate(fmts):
+            designs.append([groups[j][i]])
+            names.append(f"{fmt}")
+            ref = (plots.reference_label(fmt, "kulisch") if acc == "kulisch" and fmt == "int8"
+                   else plots.reference_label(fmt, acc) if fmt == "float8_e4m3fn" else None)
+            refs.append(ref)
+            best.append(bool(differ and ok[i] and col[i] == lo))
+    plots.mark_bars(ax, designs, names, refs, best,
+                    best_what="lowest error under its accumulator",
+                    ref_what="reference: INT8/Kulisch, FP8-E4M3/every accumulator")
+    return plots.savefig(fig, path)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.section import ReportContext, Section, Table
+from analysis.section import Figure, ReportContext, Section, Table
 
 # (input format, accumulator): the default designs. float16 -> float32 is the FP16 reference.
 DESIGNS = [("int8", "kulisch"), ("int8", "fp32"), ("float8_e4m3fn", "kulisch"),
@@ -241,7 +241,37 @@ def build(ctx: ReportContext) -> Section:
         f"is power x period (one MAC per cycle), also for a design that misses {CLOCK_NS:g} ns. "
         f"The 45 nm GE-toggle model is scaled to the OSU node by {scale_rule}.")
     notes = _notes(tab, r, slope, ps, fo4_rule, scale) + val_notes
-    return Section(key="physical", title=title, intro=intro, tables=tables, notes=notes)
+    path = physical_figure(df, ctx.figure_dir / "physical_energy_area_delay.png")
+    figures = [Figure(f"Energy per MAC (OpenSTA power x {CLOCK_NS:g} ns) against OSU 0.18 um area "
+                      f"(left) and critical path (right), one point per design. " + FIGURE_MARKS,
+                      path, src)]
+    return Section(key="physical", title=title, intro=intro, tables=tables, figures=figures,
+                   notes=notes)
+
+
+FIGURE_MARKS = ("Joined in red and named: in each panel, the designs no other design beats on "
+                "both axes (lower energy and smaller area, or lower energy and shorter path), "
+                "i.e. non-dominated; ringed and named in bold: the reference designs (INT8 into "
+                "its Kulisch register, FP8-E4M3 into each accumulator).")
+
+
+def physical_figure(df: pd.DataFrame, path: Path) -> Path:
+    """Energy per MAC against area and against critical path (OpenSTA on OSU018), each with its
+    non-dominated designs joined and named and the references ringed. Returns the PNG's path."""
+    from analysis import plots
+    d = df.dropna(subset=["sta_pj_per_mac"]).assign(
+        in_fmt=lambda t: t["format"],
+        name=lambda t: [f"{f}/{a}" for f, a in zip(t["format"], t["acc"])])
+    fig, (a1, a2) = plots.new_figure(12.0, 4.6, ncols=2)
+    plots.front_scatter(a1, d, "osu018_area_um2", "sta_pj_per_mac",
+                        [("osu018_area_um2", "min"), ("sta_pj_per_mac", "min")], "name",
+                        xlabel="area (um2, OSU 0.18 um)", ylabel="energy per MAC (pJ, OpenSTA)",
+                        front_what="non-dominated (area, energy)")
+    plots.front_scatter(a2, d, "sta_ns", "sta_pj_per_mac",
+                        [("sta_ns", "min"), ("sta_pj_per_mac", "min")], "name",
+                        xlabel="critical path (ns, OpenSTA)", ylabel="energy per MAC (pJ, OpenSTA)",
+                        front_what="non-dominated (delay, energy)")
+    return plots.savefig(fig, path)
 
 
 def _notes(tab: pd.DataFrame, r: float, slope: float, ps: float, fo4_rule: str,
