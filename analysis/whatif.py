@@ -205,13 +205,19 @@ def _format_section(fmt, compare) -> Section:
 
 
 def _quality_section(df) -> Section:
-    cols = [c for c in ("in_fmt", "acc", "sqnr_db", "sqnr_t3_db", "dot_rel_err", "dot_length") if c in df]
-    return Section("quality", "Numerical quality",
-                   intro="SQNR of 65,536 N(0,1) and Student-t (nu=3) samples quantised per tensor (absmax "
-                         "to the largest value, RNE, saturating); median relative error of dot products "
-                         "accumulated sequentially in the accumulator (exact reference: math.fsum).",
+    cols = [c for c in ("in_fmt", "acc", "unit", "sqnr_db", "sqnr_t3_db", "dot_rel_err", "dot_length") if c in df]
+    block = "unit" in df and df["unit"].astype(str).str.startswith("bdot").any()
+    intro = ("SQNR of 65,536 N(0,1) and Student-t (nu=3) samples quantised per tensor (absmax "
+             "to the largest value, RNE, saturating); median relative error of dot products "
+             "accumulated sequentially in the accumulator (exact reference: math.fsum).")
+    if block:
+        intro += (" Block formats (unit bdot:N): the same sample sizes quantised per block by the format's "
+                  "own scale rule (hwmodel.blockscaled), and dot products by the block dot golden model "
+                  "(exact block sums, one rounding per block into the accumulator).")
+    return Section("quality", "Numerical quality", intro=intro,
                    tables=[Table("Quality per design point", df[cols],
-                                 "our golden model (hwmodel.numerics), seeded samples")])
+                                 "our golden model (hwmodel.numerics" + ("; hwmodel.blockscaled" if block else "")
+                                 + "), seeded samples")])
 
 
 def _cost_section(df) -> Section:
