@@ -30,6 +30,13 @@ Contract
         pipeline_area_<a>, limited_by, depths_tried, summation
     apply_to_sweep(df, plan_rows, target, fo4_ps) -> DataFrame: the sweep's rows (quality, energy,
         verification) with area, delay and depth replaced by the one-clock design's
+    block_at_clock(rows, target, library="ge", cache_dir=None) -> DataFrame: at_clock's columns for
+        block-format rows (plan_sweep sends them here)
+
+Block formats (block dot units, rtl.blockdot) have one build with no pipeline registers: the
+multipliers, adder tree, scale path and accumulator sit in one cycle. Such a unit meets the target
+when its critical path does; otherwise it is kept at its own path (meets_clock False, limited_by
+BLOCK_LOOP), never shown at a clock it does not reach, and no interleaved-loop search applies.
 """
 
 from __future__ import annotations
