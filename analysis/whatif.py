@@ -323,11 +323,13 @@ def _findings_section(fmt, acc, df, iso, frames) -> Section:
         if new_t is not None and ref is not None:
             sp = float(new_t["peak_tops"]) / float(ref["peak_tops"])
             ck = float(new_t["clock_ghz"]) / float(ref["clock_ghz"])
-            un = float(new_t["units"]) / float(ref["units"])
+            # products per cycle in the budget (units x products per unit: a bdot:N unit does N)
+            un = float(new_t["macs_per_cycle"]) / float(ref["macs_per_cycle"])
             items.append(findings.Finding(
                 f"Peak throughput in the same silicon: **{findings.fmt_figure(sp)}x** INT8/Kulisch's = "
-                f"**{findings.fmt_figure(un)}x** the units (area per MAC) times **{findings.fmt_figure(ck)}x** "
-                f"the clock.", (("speedup", sp), ("units", un), ("clock", ck)), "iso-area table"))
+                f"**{findings.fmt_figure(un)}x** the products per cycle (area per product) times "
+                f"**{findings.fmt_figure(ck)}x** the clock.", (("speedup", sp), ("units", un), ("clock", ck)),
+                "iso-area table"))
         budget = f"{iso.budget_ge:.3g} GE" if iso.budget_ge is not None else f"{iso.budget_mm2:g} mm^2"
         items.append(findings.cheapest_at_isoarea(table, target, budget))
     items.append(findings.sqnr_winners(df))
