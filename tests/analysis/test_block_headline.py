@@ -237,3 +237,25 @@ def test_accelerator_peak_counts_a_block_units_products(monkeypatch):
     assert (acc["units"].iloc[:n].to_numpy() == acc["units"].iloc[n:].to_numpy()).all()
     # same array of units, same clock: a bdot:8 unit does 8 element products a cycle
     assert acc["peak_tops"].iloc[0] == pytest.approx(8 * acc["peak_tops"].iloc[n])
+
+
+def test_whatif_of_a_block_format_ends_with_a_verdict(tmp_path, monkeypatch):
+    """The what-if of MXFP4 with the fake evaluator (no tools): its block dot unit at 100 FO4 and
+    4000 GE (stand-in synthesis), INT8/Kulisch at the fake depth sweep's 20 FO4 and 752 GE."""
+    from analysis.whatif import run_whatif
+    from tests.analysis.fakes import FakeEvaluator
+    monkeypatch.setattr(oneclock, "_block_delay", lambda fmt, acc, unit, library, cache_dir: (100.0, 4000.0))
+    res = run_whatif("mxfp4", "fp32", out=tmp_path / "w", cache_dir=tmp_path / "c", evaluator=FakeEvaluator(),
+                     progress=False, jobs=1)
+    secs = {s.key: s for s in res["sections"]}
+    assert [s.key for s in res["sections"]][-1] == "verdict" and not secs["verdict"].failed
+    # products per cycle: 25,000 units x 8 against 132,978 MACs; clock 20 / 100 FO4
+    un = (int(1e8 // 4000) * 8) / int(1e8 // 752)
+    ck = 20.0 / 100.0
+    m = re.search(r"Peak throughput in the same silicon: \*\*([\d.]+)x\*\* INT8/Kulisch's = \*\*([\d.]+)x\*\* the "
+                  r"products per cycle \(area per product\) times \*\*([\d.]+)x\*\* the clock", secs["findings"].intro)
+    assert m and _close(float(m.group(1)), un * ck) and _close(float(m.group(2)), un) and _close(float(m.group(3)), ck)
+    assert "limited by its block dot unit" in secs["findings"].intro
+    v = secs["verdict"].intro
+    assert "Against INT8/Kulisch" in v and "misses it and runs at its own" in v
+    assert ("**dearer**" in v.split("Against FP8")[0]) == (un * ck < 0.99)
