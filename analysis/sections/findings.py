@@ -50,8 +50,14 @@ def build(ctx: ReportContext) -> Section:
         fig, ax = plots.new_figure()
         plots.pareto_scatter(ax, pts, "peak_tops", "sqnr_db", "kind",
                              xlabel=f"peak throughput in {budget} (TOPS)"
-                             + (f", one clock {target.period:.4g} {target.unit}" if target is not None else ""),
+                             + (f", one clock {target.period:.4g} {target.unit}" if target is not None else "")
+                             + (" (designs that miss it: their own)" if "clock" in pts
+                                and (pts["clock"] != "common").any() else ""),
                              ylabel="SQNR, N(0,1) data (dB)", annotate="design")
+        for _, r in pts[(pts["kind"] == "block dot unit") & ~pts["pareto"]].iterrows():
+            # block designs off the front are named too (the front's names come from pareto_scatter)
+            ax.annotate(str(r["design"]).replace("float", "fp"), (r["peak_tops"], r["sqnr_db"]), fontsize=7,
+                        xytext=(3, -9), textcoords="offset points")
         ax.set_title("What the budget buys against accuracy: lines join the non-dominated designs "
                      "(over all designs)", fontsize=9)
         path = plots.savefig(fig, ctx.figure_dir / "headline.png")
