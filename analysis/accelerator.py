@@ -35,6 +35,7 @@ import pandas as pd
 
 from hwmodel.errors import UnsupportedConfig
 
+from analysis.design import unit_macs
 from analysis.isoarea import WORKLOADS, _bits, _spec, workload_time_s
 
 CELLS_CSV = Path(__file__).resolve().parents[1] / "rtl" / "lib" / "cells.csv"
@@ -100,7 +101,7 @@ def accelerator_table(table: pd.DataFrame, sweep: pd.DataFrame, budget_ge: float
         rr = max(1, int(math.isqrt(units)))
         cc = units // rr
         clock_hz = float(r["clock_ghz"]) * 1e9
-        peak = 2.0 * rr * cc * clock_hz
+        peak = 2.0 * rr * cc * unit_macs(r.get("unit", "mac")) * clock_hz  # bdot:N: N products a cycle
         e_mac = energy.get((spec, r["acc"]))
         fmt = parse_format(spec)
         for w in workloads:

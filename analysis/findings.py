@@ -10,6 +10,7 @@ each figure from the frame on its own.
     area_vs_paper(sweep, paper)            FP8-E4M3 vs INT8 area: our synthesis beside Fig. 3
     cheapest_acc_per_format(sweep)         the smallest accumulator of each format
     sqnr_winners(sweep)                    the best format per data distribution
+    block_formats_at_isoarea(table, sweep) each block-scaled design's peak TOPS, ratio and SQNR
     verdict(table, sweep, fmt, acc)        a what-if's verdict: cheaper/dearer, more/less accurate
                                            than INT8/Kulisch and FP8-E4M3 at the same clock and area
 """
@@ -160,6 +161,40 @@ def sqnr_winners(sweep: pd.DataFrame) -> Finding | None:
                    "sweep (sqnr_db, sqnr_t3_db)")
 
 
+def block_formats_at_isoarea(table: pd.DataFrame, sweep: pd.DataFrame) -> Finding | None:
+    """The block-scaled designs of the iso-area table (block dot units, unit bdot:N): for each, its
+    peak throughput in the budget, its ratio to INT8/Kulisch's, its SQNR on N(0,1) data (sweep),
+    and whether it runs at the common clock or its own (meets_clock False)."""
+    if table is None or table.empty or "unit" not in table or "peak_tops" not in table:
+        return None
+    blk = table[table["unit"].astype(str).str.startswith("bdot")]
+    if blk.empty:
+        return None
+    ref = _row(table, *INT8_REF)
+    parts, figs = [], []
+    for _, r in blk.iterrows():
+        name = f"{r['in_fmt']}/{r['acc']}"
+        tops = float(r["peak_tops"])
+        part = f"{name} **{fmt_figure(tops)} TOPS**"
+        figs.append((f"peak_tops:{name}", tops))
+        if ref is not None:
+            ratio = tops / float(ref["peak_tops"])
+            part += f" (**{fmt_figure(ratio)}x** INT8/Kulisch's)"
+            figs.append((f"ratio_to_int8_kulisch:{name}", ratio))
+        s = _row(sweep, r.get("in_fmt_spec", r["in_fmt"]), r["acc"]) if sweep is not None else None
+        q = _num(s.get("sqnr_db")) if s is not None else None
+        if q is not None:
+            part += f" at **{fmt_figure(q)} dB**"
+            figs.append((f"sqnr_db:{name}", q))
+        if "meets_clock" in r and r["meets_clock"] is not None and not bool(r["meets_clock"]):
+            part += f", at its own clock (**{fmt_figure(float(r['clock_ghz']))} GHz**)"
+            figs.append((f"clock_ghz:{name}", float(r["clock_ghz"])))
+        parts.append(part)
+    return Finding("Block-scaled formats in the same budget (block dot units, area and throughput per "
+                   "element product; SQNR of N(0,1) data block-quantised by each format's scale rule): "
+                   + "; ".join(parts) + ".", tuple(figs), "iso-area table (peak_tops, clock_ghz); sweep (sqnr_db)")
+
+
 def compare_word(x: float, y: float, more: str, less: str, same: str, tol: float = 0.0) -> str:
     """more when x > y beyond the relative tolerance, less when below, else same."""
     if y != 0 and abs(x / y - 1) <= tol or x == y:
@@ -183,6 +218,9 @@ def verdict(table: pd.DataFrame, sweep: pd.DataFrame, fmt: str, acc: str, target
         refs.append((f"FP8-E4M3/{fp8_t['acc']}", fp8_t, _row(sweep, FP8_NAME, fp8_t["acc"])))
     where = (f"at one clock ({fmt_figure(target.period)} {target.unit})" if target is not None
              else "each at its own clock")
+    if target is not None and "meets_clock" in new_t and not bool(new_t["meets_clock"]):
+        where = (f"at one clock ({fmt_figure(target.period)} {target.unit}; {new_t['in_fmt']}/{new_t['acc']} "
+                 f"misses it and runs at its own)")
     out = []
     for name, rt, rs in refs:
         if rt is None or rs is None:
@@ -194,12 +232,15 @@ def verdict(table: pd.DataFrame, sweep: pd.DataFrame, fmt: str, acc: str, target
         text = (f"Against {name} {where} and the same silicon: "
                 f"**{compare_word(tp, 1.0, 'cheaper', 'dearer', 'as cheap', 0.01)}**"
                 f" (**{fmt_figure(tp)}x** its peak throughput")
-        area_col = next((c for c in ("unit_area_ge", "unit_area_um2") if c in table), None)
+        area_col = next((c for c in ("area_per_product_ge", "area_per_product_um2", "unit_area_ge",
+                                     "unit_area_um2") if c in table), None)
         if area_col is not None:
+            # per product: a block dot unit's area over its element products a cycle (analysis.isoarea)
             ar = float(new_t[area_col]) / float(rt[area_col])
             ck = float(new_t["clock_ghz"]) / float(rt["clock_ghz"])
             figs += [(f"area_ratio:{name}", ar), (f"clock_ratio:{name}", ck)]
-            text += f": MAC area **{fmt_figure(ar)}x**, clock **{fmt_figure(ck)}x**"
+            text += (f": area per {'product' if area_col.startswith('area_per') else 'MAC'} "
+                     f"**{fmt_figure(ar)}x**, clock **{fmt_figure(ck)}x**")
         text += ")"
         acc_parts = []
         for col, what in _DISTS.items():

@@ -8,6 +8,9 @@ energy per MAC:
     peak_ops_s   = 2 * units * MACs per unit * clock_hz      (a multiply-accumulate is 2 ops)
     ops_per_j    = 2 / energy per MAC
 
+A block dot unit (bdot:N, block formats) counts as N MACs per unit: its N element products a cycle
+each add into the block sum, and its energy_pj is per element product (sim.energy.block_energy).
+
 and, with a chosen memory bandwidth, a roofline prediction of transformer workloads: each GEMM
 takes max(2MNK / peak_ops_s, bytes moved / bandwidth), with operands in the point's format
 (bits/8 bytes per element) and 16-bit outputs; the attention core runs on the same MACs and the
@@ -74,7 +77,8 @@ def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
                   fo4_ps: float | None = None) -> pd.DataFrame:
     """One row per point with an area and a delay: units that fit, clock, peak
     ops/s, ops/J, peak power. Columns: in_fmt, in_fmt_spec, acc, unit, pipeline_stages, library, unit_area,
-    units, macs_per_cycle, clock_ghz, peak_tops, tops_per_w, power_w, verified, and, when the rows
+    area_per_product_<ge|um2> (unit area / products per cycle), units, macs_per_cycle (products per
+    cycle of all units: a bdot:N unit counts its N element products), clock_ghz, peak_tops, tops_per_w, power_w, verified, and, when the rows
     come from a one-clock plan (analysis.oneclock), latency_cycles, meets_clock, limited_by, summation.
 
     The critical path is `delay_ns`, or `delay_fo4` x `fo4_ps` (the synthesis flow reports FO4)."""
@@ -119,7 +123,10 @@ def isoarea_table(points: pd.DataFrame, *, budget_ge: float | None = None,
         ops_per_j = 2.0 / (e * 1e-12) if e > 0 else np.nan
         rows.append({"in_fmt": r["in_fmt"], "in_fmt_spec": _spec(r), "acc": r["acc"], "unit": r["unit"],
                      "pipeline_stages": int(r["pipeline_stages"]), "library": r["library"],
-                     f"unit_{area_col}": float(r[area_col]), "units": units, "macs_per_cycle": macs,
+                     f"unit_{area_col}": float(r[area_col]),
+                     # per product: a bdot:N unit does N element products a cycle, a mac one
+                     f"area_per_product_{area_col[5:]}": float(r[area_col]) / unit_macs(r["unit"]),
+                     "units": units, "macs_per_cycle": macs,
                      "clock_ghz": clock_hz / 1e9, "peak_tops": peak / 1e12,
                      "tops_per_w": ops_per_j / 1e12 if ops_per_j == ops_per_j else np.nan,
                      "power_w": peak / ops_per_j if ops_per_j == ops_per_j else np.nan,

@@ -30,6 +30,13 @@ Contract
         pipeline_area_<a>, limited_by, depths_tried, summation
     apply_to_sweep(df, plan_rows, target, fo4_ps) -> DataFrame: the sweep's rows (quality, energy,
         verification) with area, delay and depth replaced by the one-clock design's
+    block_at_clock(rows, target, library="ge", cache_dir=None) -> DataFrame: at_clock's columns for
+        block-format rows (plan_sweep sends them here)
+
+Block formats (block dot units, rtl.blockdot) have one build with no pipeline registers: the
+multipliers, adder tree, scale path and accumulator sit in one cycle. Such a unit meets the target
+when its critical path does; otherwise it is kept at its own path (meets_clock False, limited_by
+BLOCK_LOOP), never shown at a clock it does not reach, and no interleaved-loop search applies.
 """
 
 from __future__ import annotations
@@ -236,9 +243,79 @@ def plan_sweep(df: pd.DataFrame, iso, library: str = "ge", cache_dir=None,
     ok = df[pd.to_numeric(df.get(area_col, pd.Series(dtype=float)), errors="coerce") > 0]
     if ok.empty:
         raise UnsupportedConfig(f"no design point has a synthesised {area_col} to put at one clock")
-    plan = at_clock(list(zip(ok["in_fmt_spec"], ok["acc"])), target, library, max_stages, cache_dir,
-                    interleave=getattr(iso, "interleave", True), jobs=jobs)
+    blk = ok["in_fmt_spec"].map(is_block_spec).astype(bool)
+    plans = []
+    if (~blk).any():
+        plans.append(at_clock(list(zip(ok.loc[~blk, "in_fmt_spec"], ok.loc[~blk, "acc"])), target, library,
+                              max_stages, cache_dir, interleave=getattr(iso, "interleave", True), jobs=jobs))
+    if blk.any():
+        plans.append(block_at_clock(ok[blk], target, library, cache_dir))
+    plan = pd.concat(plans, ignore_index=True) if len(plans) > 1 else plans[0]
     return apply_to_sweep(df, plan, target, area_col), target, plan
+
+
+def is_block_spec(spec) -> bool:
+    """Whether a canonical format spec is a block-scaled format (built as a block dot unit)."""
+    from hwmodel.formats import BlockFormat, parse_format
+    try:
+        return isinstance(parse_format(spec), BlockFormat)
+    except Exception:  # noqa: BLE001 - a spec that does not parse is no block format
+        return False
+
+
+# Why a block dot unit's clock is its own single-cycle path (rtl.blockdot: latency 1).
+BLOCK_LOOP = ("block dot unit: multipliers, adder tree, scale path and accumulator in one cycle; "
+              "rtl.blockdot has no pipeline registers to cut it")
+
+
+def _block_delay(fmt, acc, unit, library, cache_dir) -> tuple[float, float]:
+    """(critical path, area) of a block dot unit as built: FO4 from the synthesis with ge, ns from
+    OpenSTA with a timing library (rtl.synth.synth_unit, cached like the sweep's synthesis)."""
+    from rtl.synth import synth_unit
+    unit_kind, lib = timing_unit(library), library
+    r = synth_unit(fmt, acc, unit, library=lib, cache_dir=cache_dir)
+    if unit_kind == "FO4":
+        return float(r.delay_fo4), float(r.area)
+    from rtl.clock import _timing_kind
+    from rtl.sta import run_sta
+    path = _timing_kind(library)[1]
+    return float(run_sta(r.netlist, r.top, path, 1000.0, 0.1, cache_dir=cache_dir).critical_path_ns), float(r.area)
+
+
+def block_at_clock(rows: pd.DataFrame, target: ClockTarget, library: str = "ge", cache_dir=None) -> pd.DataFrame:
+    """The plan rows (as at_clock's) of block-format sweep rows. A block dot unit (rtl.blockdot) has
+    one build, with no pipeline registers: it meets the target when its single-cycle critical path
+    does, else it runs at that path's clock (meets_clock False, limited_by BLOCK_LOOP); no
+    interleaved-loop search applies. FO4 targets take the path from the sweep row's synthesis
+    (delay_fo4, the same netlist); ns targets, or rows without it, synthesise (cached) and time it."""
+    from hwmodel.accum import parse_acc
+    from hwmodel.formats import parse_format
+    from rtl.unit import parse_unit, unit_config
+    u = target.unit.lower()
+    out = []
+    for _, r in rows.drop_duplicates(["in_fmt_spec", "acc"]).iterrows():
+        fmt, acc = parse_format(r["in_fmt_spec"]), parse_acc(r["acc"])
+        unit = parse_unit(r["unit"]) if "unit" in r and isinstance(r["unit"], str) else "mac"
+        d = pd.to_numeric(r.get("delay_fo4"), errors="coerce") if target.unit == "FO4" else float("nan")
+        area_col = "area_ge" if target.unit == "FO4" else "area_um2"
+        area = pd.to_numeric(r.get(area_col), errors="coerce")
+        if not (d > 0) or not (area > 0):
+            d, area = _block_delay(fmt, acc, unit, library, cache_dir)
+        d, area = float(d), float(area)
+        meets = d <= target.period * (1 + 1e-9)
+        stages = int(r.get("pipeline_stages", 1))
+        cfg = unit_config(fmt, acc, unit, stages)
+        summ = ("per block: exact block sum, exact into the Kulisch register" if acc.kind == "kulisch"
+                else "per block: exact block sum, one rounding per block")
+        out.append({"in_fmt": fmt.name, "in_fmt_spec": fmt.spec, "acc": acc.spec,
+                    "pipeline_stages": stages, "loop_stages": 1, "latency_cycles": int(cfg.latency),
+                    f"critical_path_{u}": d, f"clock_period_{u}": target.period if meets else d,
+                    "meets_clock": bool(meets), area_col: area, f"pipeline_area_{area_col[5:]}": 0.0,
+                    "limited_by": ("block dot unit in one cycle (meets without registers)" if meets
+                                   else BLOCK_LOOP),
+                    "depths_tried": f"{getattr(unit, 'spec', unit)} as built: {d:.4g}",
+                    "summation": summ})
+    return pd.DataFrame(out)
 
 
 def canonical(df: pd.DataFrame) -> pd.DataFrame:
@@ -280,11 +357,19 @@ def clock_sentence(target: ClockTarget | None, plan: pd.DataFrame | None, fo4_ps
             s += (f" {len(inter)} of {len(plan)} designs meet it only with interleaved partial sums in the "
                   f"accumulate loop (rtl.pipeline.meet_clock; a different summation order from the "
                   f"sequential one the quality figures use): {names}.")
+        blk = miss["limited_by"] == BLOCK_LOOP if "limited_by" in miss else pd.Series(False, index=miss.index)
+        bmiss, miss = miss[blk], miss[~blk]
         if len(miss):
             names = ", ".join(f"{r.in_fmt}/{r.acc} ({getattr(r, 'critical_path_' + u):.4g} {target.unit})"
                               for r in miss.itertuples())
             s += (f" {len(miss)} of {len(plan)} designs cannot meet it at any depth tried and run at the "
                   f"clock they reach, set by their accumulate loop: {names}.")
-        if not len(miss) and not len(inter):
+        if len(bmiss):
+            names = ", ".join(f"{r.in_fmt}/{r.acc} ({getattr(r, 'critical_path_' + u):.4g} {target.unit})"
+                              for r in bmiss.itertuples())
+            s += (f" {len(bmiss)} of {len(plan)} designs are block dot units, which the generator builds in one "
+                  f"cycle with no pipeline registers (rtl.blockdot): they miss it and run at their own clock: "
+                  f"{names}.")
+        if not len(miss) and not len(bmiss) and not len(inter):
             s += f" Every one of the {len(plan)} designs meets it with product registers."
     return s

@@ -205,13 +205,19 @@ def _format_section(fmt, compare) -> Section:
 
 
 def _quality_section(df) -> Section:
-    cols = [c for c in ("in_fmt", "acc", "sqnr_db", "sqnr_t3_db", "dot_rel_err", "dot_length") if c in df]
-    return Section("quality", "Numerical quality",
-                   intro="SQNR of 65,536 N(0,1) and Student-t (nu=3) samples quantised per tensor (absmax "
-                         "to the largest value, RNE, saturating); median relative error of dot products "
-                         "accumulated sequentially in the accumulator (exact reference: math.fsum).",
+    cols = [c for c in ("in_fmt", "acc", "unit", "sqnr_db", "sqnr_t3_db", "dot_rel_err", "dot_length") if c in df]
+    block = "unit" in df and df["unit"].astype(str).str.startswith("bdot").any()
+    intro = ("SQNR of 65,536 N(0,1) and Student-t (nu=3) samples quantised per tensor (absmax "
+             "to the largest value, RNE, saturating); median relative error of dot products "
+             "accumulated sequentially in the accumulator (exact reference: math.fsum).")
+    if block:
+        intro += (" Block formats (unit bdot:N): the same sample sizes quantised per block by the format's "
+                  "own scale rule (hwmodel.blockscaled), and dot products by the block dot golden model "
+                  "(exact block sums, one rounding per block into the accumulator).")
+    return Section("quality", "Numerical quality", intro=intro,
                    tables=[Table("Quality per design point", df[cols],
-                                 "our golden model (hwmodel.numerics), seeded samples")])
+                                 "our golden model (hwmodel.numerics" + ("; hwmodel.blockscaled" if block else "")
+                                 + "), seeded samples")])
 
 
 def _cost_section(df) -> Section:
@@ -317,11 +323,13 @@ def _findings_section(fmt, acc, df, iso, frames) -> Section:
         if new_t is not None and ref is not None:
             sp = float(new_t["peak_tops"]) / float(ref["peak_tops"])
             ck = float(new_t["clock_ghz"]) / float(ref["clock_ghz"])
-            un = float(new_t["units"]) / float(ref["units"])
+            # products per cycle in the budget (units x products per unit: a bdot:N unit does N)
+            un = float(new_t["macs_per_cycle"]) / float(ref["macs_per_cycle"])
             items.append(findings.Finding(
                 f"Peak throughput in the same silicon: **{findings.fmt_figure(sp)}x** INT8/Kulisch's = "
-                f"**{findings.fmt_figure(un)}x** the units (area per MAC) times **{findings.fmt_figure(ck)}x** "
-                f"the clock.", (("speedup", sp), ("units", un), ("clock", ck)), "iso-area table"))
+                f"**{findings.fmt_figure(un)}x** the products per cycle (area per product) times "
+                f"**{findings.fmt_figure(ck)}x** the clock.", (("speedup", sp), ("units", un), ("clock", ck)),
+                "iso-area table"))
         budget = f"{iso.budget_ge:.3g} GE" if iso.budget_ge is not None else f"{iso.budget_mm2:g} mm^2"
         items.append(findings.cheapest_at_isoarea(table, target, budget))
     items.append(findings.sqnr_winners(df))

@@ -59,7 +59,13 @@ def build(ctx: ReportContext, iso=None) -> Section:
              f"**{iso.bandwidth_gb_s:g} GB/s** of memory bandwidth (H100 SXM5 HBM3, NVIDIA datasheet): each "
              f"GEMM takes max(compute, memory) with operands in the design's format and 16-bit outputs; "
              f"attention runs on the same MACs; norms, residuals, softmax and KV-cache reads move their "
-             f"bytes at the bandwidth (shapes: hwmodel.workloads).\n\n"
+             f"bytes at the bandwidth (shapes: hwmodel.workloads)."
+             + (" A block-scaled format's unit is its block dot unit (`bdot:N`: N element products a "
+                "cycle, exact block sum, scale path, accumulator; rtl.blockdot): N products count as N MACs, "
+                "`area_per_product_ge` is its area over N, its energy is per element product, and its "
+                "operands move at their bits per element (scales included)."
+                if "unit" in table and table["unit"].astype(str).str.startswith("bdot").any() else "")
+             + "\n\n"
              + oneclock.clock_sentence(target, plan, iso.fo4_ps)
              + (" Quick mode: no interleaved-accumulator search." if ctx.quick and target is not None else "")
              + (" Energy per MAC is the sweep's gate-level figure at one product register: the extra "
