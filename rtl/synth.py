@@ -267,9 +267,11 @@ def synthesize(design, library: str | os.PathLike | Library = "paper", *, top: s
     return res
 
 
-def _run_flow(rtl: str, script: str, lib: Library) -> tuple[dict, dict, dict, str, float]:
+def _run_flow(rtl: str, script: str, lib: Library,
+              extra: dict | None = None) -> tuple[dict, dict, dict, str, float]:
     """Run `script` on `rtl` with `lib` in a fresh directory: (hierarchical stat, flattened stat,
-    netlist JSON, netlist Verilog, wall seconds)."""
+    netlist JSON, netlist Verilog, wall seconds). extra: file name -> text, filled in with the
+    files of those names the script wrote."""
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hwdse_synth_") as tmp:
         w = Path(tmp)
@@ -288,6 +290,9 @@ def _run_flow(rtl: str, script: str, lib: Library) -> tuple[dict, dict, dict, st
         except json.JSONDecodeError as exc:
             raise ToolFailed(f"Yosys wrote malformed JSON ({exc})") from None
         netlist = (w / "netlist.v").read_text()
+        for f in extra or {}:
+            if (w / f).exists():
+                extra[f] = (w / f).read_text()
     return stat_h, stat_f, netjson, netlist, time.perf_counter() - t0
 
 
@@ -459,6 +464,8 @@ class HierSynthResult(SynthResult):
     modules: dict = field(default_factory=dict)
     rtl_dedup_sha256: str = ""
     synth_mode: str = "hier"
+    hier_netlist: str = field(default="", repr=False)   # the same mapped cells before flattening:
+                                                        # each distinct module once, instanced
 
     @property
     def source(self) -> str:
@@ -477,7 +484,7 @@ def synthesize_hier(design, library: str | os.PathLike | Library = "paper", *, t
     lib = library if isinstance(library, Library) else resolve_library(library)
     rtl, top = _rtlil_text(design, top)
     merged_rtl, instances, merged = dedupe_rtlil(rtl, top)
-    script = flow_script(top)
+    script = flow_script(top).replace("\nflatten\n", "\nwrite_verilog -noattr netlist_hier.v\nflatten\n", 1)
     version = yosys_version()
     key = cache_key(merged_rtl, script, lib.text, version, FLOW_VERSION, HIER_FLOW_VERSION)
     cache = ResultCache(cache_dir, namespace="synth_hier")
@@ -486,7 +493,8 @@ def synthesize_hier(design, library: str | os.PathLike | Library = "paper", *, t
         if hit is not None:
             hit["from_cache"] = True
             return HierSynthResult(**hit)
-    stat_h, stat_f, netjson, netlist, elapsed = _run_flow(merged_rtl, script, lib)
+    extra = {"netlist_hier.v": ""}
+    stat_h, stat_f, netjson, netlist, elapsed = _run_flow(merged_rtl, script, lib, extra)
     cells, area, seq_area = _flat_cells(stat_f, top, lib)
     local = _module_areas(stat_h, lib)
     missing = sorted(set(local) - set(instances))
@@ -508,7 +516,7 @@ def synthesize_hier(design, library: str | os.PathLike | Library = "paper", *, t
         script_sha256=hashlib.sha256(script.encode()).hexdigest(), library_sha256=lib.sha256,
         rtl_sha256=hashlib.sha256(rtl.encode()).hexdigest(),
         netlist_sha256=hashlib.sha256(netlist.encode()).hexdigest(), time_s=elapsed,
-        netlist=netlist, modules=modules,
+        netlist=netlist, modules=modules, hier_netlist=extra.get("netlist_hier.v", ""),
         rtl_dedup_sha256=hashlib.sha256(merged_rtl.encode()).hexdigest())
     if use_cache:
         cache.put(key, res.to_dict())
