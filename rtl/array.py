@@ -19,6 +19,10 @@ valid/clear, B downward), so PE (i, j) sees step k exactly i + j cycles after it
 `latency` = edges from the last step's valid_in being sampled until every PE holds its final
 result: (R - 1) + (C - 1) register hops + the MAC's latency. Pulse `drain` at or after that edge;
 row r appears on c_row with c_valid high r + 1 edges after the drain pulse is sampled.
+
+For synthesis of large arrays, shared_pe_rtlil(config) writes the same circuit with one PE module
+(ArrayPE) instanced R x C times (MacArray(config, pe_module=...)), so that rtl.synth.synthesize_hier
+maps the PE once.
 """
 
 from __future__ import annotations

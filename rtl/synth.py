@@ -10,6 +10,16 @@ Contract
         through mapping so that each direct submodule of the top (for a Mac: mpy, alignadd,
         normacc) gets its own area (`area_by_part`; the top's own cells are "top"); the total and
         the timing (rtl.timing.longest_path) come from the same mapped netlist, flattened.
+        flatten=True flattens before mapping instead (`synth -flatten`: Yosys and ABC optimise
+        across module boundaries); a comparison, not the default.
+    synthesize_hier(design, library="paper", *, top=None, cache_dir=None, use_cache=True)
+        -> HierSynthResult: identical modules merged first (dedupe_rtlil), so each distinct module
+        is optimised and mapped once (an array with one shared PE module, rtl.array.
+        shared_pe_rtlil: the PE once, not R x C times); the same script (which also writes the
+        mapped netlist before flattening: hier_netlist), so `area`, the netlist and the timing
+        are still those of the mapped design flattened; `modules` gives each module's own area
+        and instance count (area_hier = their products summed).
+    dedupe_rtlil(rtl, top) -> (rtl', instances, merged): structurally identical modules merged.
     synth_unit(in_fmt, acc, unit="mac", n=1, library="paper", ...) -> SynthResult
         the unit's config (rtl.unit.unit_config) created and synthesised; unit is a UnitSpec or
         "mul" | "mac" | "dot:N" | "array:RxC" ("dot" with n=N also works).
@@ -477,7 +487,8 @@ def synthesize_hier(design, library: str | os.PathLike | Library = "paper", *, t
                     cache_dir: str | os.PathLike | None = None, use_cache: bool = True) -> HierSynthResult:
     """Synthesise `design` hierarchically: identical modules are merged first (dedupe_rtlil), so
     Yosys optimises and ABC maps each distinct module once (an R x C array: one PE, not R x C).
-    The script is flow_script's (hierarchy kept through mapping, then flattened for the netlist,
+    The script is flow_script's, plus the mapped netlist written before flattening (hier_netlist)
+    (hierarchy kept through mapping, then flattened for the netlist,
     the flattened area and the longest-path timing of the whole mapped design), so a design whose
     copies map identically gets the same `area` as synthesize, in a fraction of the time.
     Cached in its own namespace ("synth_hier"); synthesize's keys and results are untouched."""
