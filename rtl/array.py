@@ -199,14 +199,16 @@ class ArrayPE(Elaboratable):
 
 def shared_pe_rtlil(config: ArrayConfig) -> tuple[str, str]:
     """(RTLIL text, top module name) of the array with one shared PE module: the top (MacArray
-    with pe_module) instantiates `<name>.pe` R x C times, and `<name>.pe` (ArrayPE) is converted
-    once and appended. Same circuit as MacArray(config); source-location attributes dropped."""
+    with pe_module) instantiates `pe_<MAC name>` R x C times, and that module (ArrayPE) is
+    converted once and appended. Same circuit as MacArray(config); source-location attributes
+    dropped. The PE's name (and so its text) does not depend on R and C: every array size
+    hands the synthesis flow the same PE."""
     import re
     import warnings
 
     from amaranth.back import rtlil
     top = config.name
-    pe_name = f"{top}.pe"
+    pe_name = f"pe_{config.mac.name}"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         arr = rtlil.convert(MacArray(config, pe_module=pe_name), name=top)

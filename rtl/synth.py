@@ -513,10 +513,15 @@ def synthesize_hier(design, library: str | os.PathLike | Library = "paper", *, t
         raise ToolFailed(f"Yosys reported modules the merged RTLIL does not have: {', '.join(missing)}")
     modules = {m: {"area": local.get(m, 0.0), "instances": n, "merged": len(merged.get(m, [m]))}
                for m, n in instances.items() if n}
-    # parts as in synthesize: the top's own cells, and each direct submodule's subtree
+    # parts as in synthesize: the top's own cells ("top"), and each outermost module's subtree
+    # (amaranth names a submodule `<parent>.<instance>`; a shared module is named on its own)
     parts: dict[str, float] = {}
     for m, info in modules.items():
-        part = "top" if m == top else (m[len(top) + 1:].split(".")[0] if m.startswith(top + ".") else m)
+        if m == top:
+            part = "top"
+        else:
+            part = min((r for r in modules if r != top and (m == r or m.startswith(r + "."))), key=len)
+            part = part[len(top) + 1:] if part.startswith(top + ".") else part
         parts[part] = parts.get(part, 0.0) + info["area"] * info["instances"]
     depth, delay = longest_path(netjson, top, lib)
     res = HierSynthResult(

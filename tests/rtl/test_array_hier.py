@@ -119,8 +119,8 @@ def test_shared_pe_array_instantiates_one_pe_module_r_times_c():
     assert top == "array3x2_int8_kulisch27_p1"
     pe = re.findall(r"^\s+cell \\(\S+) \\pe_(\d)_(\d)$", text, re.M)
     assert sorted((int(i), int(j)) for _, i, j in pe) == [(i, j) for i in range(3) for j in range(2)]
-    assert {t for t, _, _ in pe} == {top + ".pe"}
-    assert _modules(text).count(top + ".pe") == 1
+    assert {t for t, _, _ in pe} == {"pe_" + mac.name}
+    assert _modules(text).count("pe_" + mac.name) == 1
     assert text.count("attribute \\top 1") == 1
 
 
@@ -139,10 +139,11 @@ def test_two_by_two_hierarchical_area_is_its_modules_areas_times_instances():
     cfg = ArrayConfig(mac.in_fmt, mac.acc, 2, 2)
     text, top = shared_pe_rtlil(cfg)
     h = synthesize_hier(text, "ge", top=top, use_cache=False)
-    assert h.modules[top + ".pe"]["instances"] == 4
+    assert h.modules["pe_" + mac.name]["instances"] == 4
+    assert set(h.area_by_part) == {"top", "pe_" + mac.name}
     assert h.area_hier == pytest.approx(sum(m["area"] * m["instances"] for m in h.modules.values()))
 
-    pe_name = top + ".pe"
+    pe_name = "pe_" + mac.name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pe = ArrayPE(cfg.mac)
