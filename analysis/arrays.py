@@ -47,9 +47,10 @@ import pandas as pd
 from hwmodel.errors import UnsupportedConfig
 
 # The largest R or C synthesised here. One module per PE (inline) costs ABC and Yosys' per-module
-# passes R x C times: 8x8 INT8->Kulisch takes ~45 s of Yosys, 16x16 ~230 s (2 shared, loaded
-# cores). The hierarchical flow maps the PE once: 16x16 in ~30 s of Yosys. 32x32 and up are
-# extrapolated by the fitted law (benchmarks/bench_arrays.py measures the times).
+# passes (fsm, opt_clean) R x C times: INT8->Kulisch 8x8 takes 25-60 s of Yosys, 16x16 230 s,
+# FP8-E4M3->FP32 8x8 230 s (2 shared, loaded cores). The hierarchical flow maps the PE once:
+# 16x16 in 25-120 s, most of it flattening, writing and cleaning the 256-PE netlist. 32x32 and
+# up are extrapolated by the fitted law (benchmarks/bench_arrays.py measures the times).
 MAX_SYNTH_DIM = 16
 MAX_INLINE_DIM = 8        # the largest R or C the "inline" and "flat" modes take
 SYNTH_MODES = ("auto", "inline", "hier", "flat")
