@@ -171,6 +171,9 @@ def test_two_by_two_hierarchical_area_is_its_modules_areas_times_instances():
     assert row["synth_mode"] == "hier" and inline["synth_mode"] == "inline"
     assert row["area_ge"] == pytest.approx(h.area)
     assert row["area_ge"] == pytest.approx(inline["area_ge"], rel=0.01)
+    # flattened before mapping: one module is left, so the hierarchical sum is the flat area
+    flat = arrays.array_area("int8", "kulisch", 2, 2, synth_mode="flat")
+    assert flat["synth_mode"] == "flat" and flat["area_hier_ge"] == pytest.approx(flat["area_ge"])
 
 
 def test_array_modes_and_size_limits():
