@@ -1,8 +1,18 @@
 """Arrays costed: synthesised R x C output-stationary MAC arrays against the single MAC.
 
-    array_area(in_fmt, acc, rows, cols, library="ge", cache_dir=None) -> dict
+    array_area(in_fmt, acc, rows, cols, library="ge", cache_dir=None, synth_mode="auto") -> dict
         Yosys area of rtl.array.MacArray (skew, forwarding and drain logic included) and of the
-        single rtl.mac.Mac, per MAC, with synthesis time and provenance.
+        single rtl.mac.Mac, per MAC, with synthesis time and provenance. synth_mode (SYNTH_MODES):
+          "inline": rtl.synth.synthesize on the array as amaranth emits it (one module per PE,
+                    each optimised and ABC-mapped on its own, then flattened); <= MAX_INLINE_DIM
+          "hier":   rtl.synth.synthesize_hier on the array with one shared PE module
+                    (rtl.array.shared_pe_rtlil): the PE is mapped once and instanced R x C times;
+                    area = the mapped netlist flattened (area_hier_<u>: sum of module areas x
+                    instances, before the dead-logic clean-up flattening allows)
+          "flat":   flattened before optimisation and mapping (ABC optimises across PEs);
+                    <= MAX_INLINE_DIM, a comparison
+          "auto":   "inline" up to MAX_INLINE_DIM (the results the report has always had),
+                    "hier" above. 1x1 is the MAC itself whatever the mode ("mac").
     array_energy(in_fmt, acc, rows, cols, k=64, tiles=8, dist="gaussian", seed=0, ...) -> dict
         pJ per MAC from gate-level simulation (sim.energy.simulate) of the array's netlist on
         GEMM tiles: A (R x K) and B (K x C) drawn from `dist` and quantised to the format, fed
@@ -18,9 +28,9 @@
         mux), b = one skew register stage of one lane (the triangles of delay registers that
         skew A's rows and B's columns), c = the drain counter and fixed logic.
 
-MAX_SYNTH_DIM (8): the largest R = C this flow synthesises here (16x16 exceeds rtl.synth's 600 s
-Yosys limit on 2 shared cores; see benchmarks/bench_arrays.py); larger sizes are extrapolated by
-the law, whose error is stated on the held-out size.
+MAX_SYNTH_DIM (16): the largest R or C synthesised here (hierarchically above 8x8; see
+benchmarks/bench_arrays.py for the times); larger sizes are extrapolated by the law, whose error
+is stated on the held-out size.
 """
 
 from __future__ import annotations
@@ -36,10 +46,14 @@ import pandas as pd
 
 from hwmodel.errors import UnsupportedConfig
 
-# The largest R = C synthesised here: 8x8 takes ~70 s of Yosys (INT8 into Kulisch, 2 shared
-# cores); 16x16 did not finish within rtl.synth's 600 s Yosys limit, so 16x16 and up are
-# extrapolated by the fitted law (benchmarks/bench_arrays.py measures the times).
-MAX_SYNTH_DIM = 8
+# The largest R or C synthesised here. One module per PE (inline) costs ABC and Yosys' per-module
+# passes (fsm, opt_clean) R x C times: INT8->Kulisch 8x8 takes 25-60 s of Yosys, 16x16 230 s,
+# FP8-E4M3->FP32 8x8 230 s (2 shared, loaded cores). The hierarchical flow maps the PE once:
+# 16x16 in 25-120 s, most of it flattening, writing and cleaning the 256-PE netlist. 32x32 and
+# up are extrapolated by the fitted law (benchmarks/bench_arrays.py measures the times).
+MAX_SYNTH_DIM = 16
+MAX_INLINE_DIM = 8        # the largest R or C the "inline" and "flat" modes take
+SYNTH_MODES = ("auto", "inline", "hier", "flat")
 MAX_SIM_BUS_BITS = 64     # sim.energy.simulate drives input ports of at most 64 bits
 DEFAULT_SIZES = (1, 2, 4, 8)
 DESIGNS = (("int8", "kulisch"), ("int8", "fp32"), ("float8_e4m3fn", "kulisch"), ("float8_e4m3fn", "fp32"))
@@ -65,13 +79,37 @@ def _design(in_fmt, acc, rows, cols):
         return MacArray(cfg), cfg.name, cfg
 
 
-def array_area(in_fmt, acc, rows: int, cols: int, library: str = "ge", cache_dir=None) -> dict:
-    """Area of the R x C array and of one MAC (1x1 is the MAC itself), per MAC, with provenance."""
-    from rtl.synth import synthesize
+def synth_mode_for(rows: int, cols: int, synth_mode: str = "auto") -> str:
+    """The flow array_area uses for an R x C array: "mac" (1x1), "inline", "hier" or "flat"."""
+    if synth_mode not in SYNTH_MODES:
+        raise UnsupportedConfig(f"synth_mode must be one of {', '.join(SYNTH_MODES)}, not {synth_mode!r}")
     check_size(rows, cols)
-    comp, name, _ = _design(in_fmt, acc, rows, cols)
+    if rows == cols == 1:
+        return "mac"
+    if synth_mode == "auto":
+        return "inline" if max(rows, cols) <= MAX_INLINE_DIM else "hier"
+    if synth_mode in ("inline", "flat"):
+        check_size(rows, cols, MAX_INLINE_DIM)
+    return synth_mode
+
+
+def array_area(in_fmt, acc, rows: int, cols: int, library: str = "ge", cache_dir=None,
+               synth_mode: str = "auto") -> dict:
+    """Area of the R x C array and of one MAC (1x1 is the MAC itself), per MAC, with provenance
+    (synth_mode: see the module docstring; the row says which flow ran)."""
+    from rtl.array import shared_pe_rtlil
+    from rtl.synth import synthesize, synthesize_hier
+    mode = synth_mode_for(rows, cols, synth_mode)
     t0 = time.perf_counter()
-    r = synthesize(comp, library, top=name, cache_dir=cache_dir)
+    if mode == "hier":
+        from rtl.array import ArrayConfig
+        from rtl.config import MacConfig
+        mac_cfg = MacConfig(in_fmt, acc)
+        text, top = shared_pe_rtlil(ArrayConfig(mac_cfg.in_fmt, mac_cfg.acc, rows, cols))
+        r = synthesize_hier(text, library, top=top, cache_dir=cache_dir)
+    else:
+        comp, name, _ = _design(in_fmt, acc, rows, cols)
+        r = synthesize(comp, library, top=name, cache_dir=cache_dir, flatten=mode == "flat")
     wall = time.perf_counter() - t0
     if rows == cols == 1:
         mac = r
@@ -83,7 +121,8 @@ def array_area(in_fmt, acc, rows: int, cols: int, library: str = "ge", cache_dir
     return {"in_fmt": in_fmt, "acc": acc, "rows": rows, "cols": cols, "macs": pes, "library": r.library,
             f"area_{u}": r.area, f"area_per_mac_{u}": r.area / pes, f"mac_area_{u}": mac.area,
             "area_per_mac_vs_mac": r.area / pes / mac.area,
-            f"seq_area_{u}": r.sequential_area, "n_cells": r.n_cells, "delay_fo4": r.delay_fo4,
+            f"seq_area_{u}": r.sequential_area, f"area_hier_{u}": r.area_hier, "synth_mode": mode,
+            "n_cells": r.n_cells, "logic_depth": r.logic_depth, "delay_fo4": r.delay_fo4,
             "synth_time_s": r.time_s, "wall_time_s": wall, "from_cache": r.from_cache,
             "netlist_sha256": r.netlist_sha256, "area_source": r.source}
 
@@ -146,14 +185,14 @@ def array_energy(in_fmt, acc, rows: int, cols: int, k: int = 64, tiles: int = 8,
 
 
 def array_table(designs=DESIGNS, sizes=DEFAULT_SIZES, *, library: str = "ge", cache_dir=None,
-                energy_sizes=(), k: int = 64, tiles: int = 8) -> pd.DataFrame:
+                energy_sizes=(), k: int = 64, tiles: int = 8, synth_mode: str = "auto") -> pd.DataFrame:
     """One row per (design, square size): array_area, plus array_energy where size is in
     energy_sizes (pj_per_mac, mac_pj_per_mac = the 1x1's, energy_per_mac_vs_mac)."""
     rows = []
     for f, a in designs:
         e1 = None
         for s in sizes:
-            row = array_area(f, a, s, s, library, cache_dir)
+            row = array_area(f, a, s, s, library, cache_dir, synth_mode)
             if s in energy_sizes:
                 e = array_energy(f, a, s, s, k=k, tiles=tiles, library=library, cache_dir=cache_dir)
                 if e1 is None:

@@ -19,13 +19,17 @@ valid/clear, B downward), so PE (i, j) sees step k exactly i + j cycles after it
 `latency` = edges from the last step's valid_in being sampled until every PE holds its final
 result: (R - 1) + (C - 1) register hops + the MAC's latency. Pulse `drain` at or after that edge;
 row r appears on c_row with c_valid high r + 1 edges after the drain pulse is sampled.
+
+For synthesis of large arrays, shared_pe_rtlil(config) writes the same circuit with one PE module
+(ArrayPE) instanced R x C times (MacArray(config, pe_module=...)), so that rtl.synth.synthesize_hier
+maps the PE once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Module, Signal, unsigned
+from amaranth.hdl import ClockSignal, Elaboratable, Instance, Module, ResetSignal, Signal, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -78,12 +82,17 @@ class ArrayConfig:
 
 
 class MacArray(wiring.Component):
-    """See the module docstring. Argument: an ArrayConfig."""
+    """See the module docstring. Argument: an ArrayConfig.
 
-    def __init__(self, config: ArrayConfig):
+    pe_module: None (default) builds every PE inline (amaranth then emits one module per PE);
+    a module name makes every PE an instance of that one module, which the caller supplies
+    (shared_pe_rtlil does, with ArrayPE): the same circuit, one PE definition for synthesis."""
+
+    def __init__(self, config: ArrayConfig, pe_module: str | None = None):
         if not isinstance(config, ArrayConfig):
             raise UnsupportedConfig(f"MacArray needs an ArrayConfig, not {type(config).__name__}")
         self.config = config
+        self.pe_module = pe_module
         R, C, bits = config.rows, config.cols, config.in_fmt.bits
         super().__init__({
             "a_col": In(data.ArrayLayout(unsigned(bits), R)),
@@ -126,10 +135,17 @@ class MacArray(wiring.Component):
             a, v, c = a_west[i], v_west[i], c_west[i]
             b_out = []
             for j in range(C):
-                pe = cfg.mac.create()
-                m.submodules[f"pe_{i}_{j}"] = pe
-                m.d.comb += [pe.a.eq(a), pe.b.eq(b_in[j]), pe.valid_in.eq(v), pe.clear.eq(c)]
-                accs[i][j] = pe.acc_out
+                if self.pe_module is None:
+                    pe = cfg.mac.create()
+                    m.submodules[f"pe_{i}_{j}"] = pe
+                    m.d.comb += [pe.a.eq(a), pe.b.eq(b_in[j]), pe.valid_in.eq(v), pe.clear.eq(c)]
+                    accs[i][j] = pe.acc_out
+                else:
+                    acc = Signal(cfg.acc_width, name=f"acc_{i}_{j}")
+                    m.submodules[f"pe_{i}_{j}"] = Instance(
+                        self.pe_module, i_clk=ClockSignal(), i_rst=ResetSignal(), i_a=a,
+                        i_b=b_in[j], i_valid_in=v, i_clear=c, o_acc_out=acc)
+                    accs[i][j] = acc
                 # forward one PE per cycle: a/valid/clear to the east, b to the south
                 if j + 1 < C:
                     a, v, c = (delay(a, 1, f"a_{i}_{j}"), delay(v, 1, f"v_{i}_{j}"),
@@ -153,3 +169,52 @@ class MacArray(wiring.Component):
                     m.d.comb += [self.c_row[j].eq(accs[i][j]) for j in range(C)]
         m.d.comb += [self.c_index.eq(idx), self.c_valid.eq(active)]
         return m
+
+
+class ArrayPE(Elaboratable):
+    """One processing element as the array uses it: a Mac (MacConfig) with only the ports the
+    array connects (a, b, valid_in, clear in; acc_out out), so its unused outputs (valid_out,
+    the flags) are pruned exactly as they are when amaranth builds the PE inline."""
+
+    def __init__(self, mac_config: MacConfig):
+        self.mac_config = mac_config
+        bits = mac_config.in_fmt.bits
+        self.a = Signal(bits, name="a")
+        self.b = Signal(bits, name="b")
+        self.valid_in = Signal(name="valid_in")
+        self.clear = Signal(name="clear")
+        self.acc_out = Signal(mac_config.acc_width, name="acc_out")
+
+    @property
+    def ports(self) -> list:
+        return [self.a, self.b, self.valid_in, self.clear, self.acc_out]
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.mac = mac = self.mac_config.create()
+        m.d.comb += [mac.a.eq(self.a), mac.b.eq(self.b), mac.valid_in.eq(self.valid_in),
+                     mac.clear.eq(self.clear), self.acc_out.eq(mac.acc_out)]
+        return m
+
+
+def shared_pe_rtlil(config: ArrayConfig) -> tuple[str, str]:
+    """(RTLIL text, top module name) of the array with one shared PE module: the top (MacArray
+    with pe_module) instantiates `pe_<MAC name>` R x C times, and that module (ArrayPE) is
+    converted once and appended. Same circuit as MacArray(config); source-location attributes
+    dropped. The PE's name (and so its text) does not depend on R and C: every array size
+    hands the synthesis flow the same PE."""
+    import re
+    import warnings
+
+    from amaranth.back import rtlil
+    top = config.name
+    pe_name = f"pe_{config.mac.name}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        arr = rtlil.convert(MacArray(config, pe_module=pe_name), name=top)
+        pe = ArrayPE(config.mac)
+        pe_text = rtlil.convert(pe, name=pe_name, ports=pe.ports)
+    # one top per design: the PE's conversion marks its own module as a top
+    pe_text = re.sub(r"^attribute \\top 1\n", "", pe_text, flags=re.M)
+    text = arr + pe_text
+    return re.sub(r"^[ \t]*attribute \\src .*\n", "", text, flags=re.M), top

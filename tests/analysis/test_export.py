@@ -96,7 +96,7 @@ def test_out_dir_that_is_a_file_is_refused(tmp_path):
     (["export", "--to", "timeloop"], "export target must be one of"),
     (["export", "--to", "zigzag", "--designs", "int8"], "FORMAT:ACC"),
     (["export", "--to", "zigzag", "--arrays", "0x4"], "--arrays sizes must be RxC"),
-    (["export", "--to", "zigzag", "--arrays", "16x16"], "--arrays sizes must be RxC with R, C in 1..8"),
+    (["export", "--to", "zigzag", "--arrays", "32x32"], "--arrays sizes must be RxC with R, C in 1..16"),
     (["export", "--to", "zigzag", "--out", "/proc/hwdse_export"], "--out must be a writable folder"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(argv, msg, capsys):
