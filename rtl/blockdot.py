@@ -283,6 +283,45 @@ class BlockDotConfig:
         return BlockDotUnit(self)
 
 
+@dataclass(frozen=True)
+class BlockReadoutConfig:
+    """The read-out of a Kulisch block dot unit's register: acc * 2^lsb_exp (unit.kulisch) and the
+    five sticky flags rounded once, to nearest even, into the float format out_fmt
+    (rtl.acc.KulischReadout, combinational; golden hwmodel.accum.kulisch_to_float with the
+    unit's hwmodel.blockscaled.BlockKulischSpec)."""
+
+    unit: BlockDotConfig
+    out_fmt: object = "fp32"
+
+    def __post_init__(self):
+        if not isinstance(self.unit, BlockDotConfig) or self.unit.acc.kind != "kulisch":
+            raise UnsupportedConfig(f"a block read-out needs a Kulisch BlockDotConfig, not "
+                                    f"{self.unit!r}")
+        from rtl.fpadd import check_acc_format
+        try:
+            out = parse_format(self.out_fmt)
+        except FormatError as exc:
+            raise UnsupportedConfig(f"block read-out format: {exc}") from None
+        object.__setattr__(self, "out_fmt", check_acc_format(out))
+
+    @property
+    def kulisch(self) -> BS.BlockKulischSpec:
+        return self.unit.kulisch
+
+    @property
+    def name(self) -> str:
+        return f"bread_{self.unit.name}_{self.out_fmt.name}"
+
+    @property
+    def latency(self) -> int:
+        return 0     # combinational
+
+    def create(self):
+        from rtl.acc import KulischReadout
+        k = self.kulisch
+        return KulischReadout(k.width, k.lsb_exp, self.out_fmt)
+
+
 # ---------------------------------------------------------------------------------------------
 # Parts
 # ---------------------------------------------------------------------------------------------
@@ -573,6 +612,11 @@ class BlockDotUnit(wiring.Component):
 # ---------------------------------------------------------------------------------------------
 MAX_ARRAY_DIM = 64
 KULISCH_FLAGS = ("nan", "pinf", "ninf", "overflow", "overflow_neg")
+# The deliberately wrong systolic array that proves its bench can fail.
+BLOCKDOT_ARRAY_MUTANTS = {
+    "no_south_register": "column operands reach the next row in the same cycle (the forwarding "
+                         "register between rows is missing), so rows below 0 pair beats out of step",
+}
 
 
 @dataclass(frozen=True)
@@ -591,6 +635,7 @@ class BlockDotArrayConfig:
     rows: int = 2
     cols: int = 2
     skew: bool = False
+    mutant: str | None = None
 
     def __post_init__(self):
         if not isinstance(self.unit, BlockDotConfig):
@@ -600,10 +645,14 @@ class BlockDotArrayConfig:
                 raise UnsupportedConfig(f"array {what} must be an int in 1..{MAX_ARRAY_DIM}, not {v!r}")
         if not isinstance(self.skew, bool):
             raise UnsupportedConfig(f"array skew must be True or False, not {self.skew!r}")
+        if self.mutant is not None and (self.mutant not in BLOCKDOT_ARRAY_MUTANTS or not self.skew):
+            raise UnsupportedConfig(f"array mutant must be one of {sorted(BLOCKDOT_ARRAY_MUTANTS)} "
+                                    f"(with skew=True), not {self.mutant!r}")
 
     @property
     def name(self) -> str:
-        return f"barray{self.rows}x{self.cols}{'_skew' if self.skew else ''}_{self.unit.name}"
+        mut = f"_mut_{self.mutant}" if self.mutant else ""
+        return f"barray{self.rows}x{self.cols}{'_skew' if self.skew else ''}{mut}_{self.unit.name}"
 
     @property
     def latency(self) -> int:
@@ -720,8 +769,11 @@ class BlockDotArray(wiring.Component):
                 if j + 1 < C:
                     a, sa, v, c = (delay(a, 1, f"a_{i}_{j}"), delay(sa, 1, f"sa_{i}_{j}"),
                                    delay(v, 1, f"v_{i}_{j}"), delay(c, 1, f"c_{i}_{j}"))
-                below.append((delay(b, 1, f"b_{i}_{j}"), delay(sb, 1, f"sb_{i}_{j}"))
-                             if i + 1 < R else None)
+                if cfg.mutant == "no_south_register":
+                    below.append((b, sb))
+                else:
+                    below.append((delay(b, 1, f"b_{i}_{j}"), delay(sb, 1, f"sb_{i}_{j}"))
+                                 if i + 1 < R else None)
             north = below
 
         # drain: a row counter walks rows 0..R-1 after a drain pulse (as rtl.array.MacArray)
