@@ -2,14 +2,15 @@
 product (hwmodel.blockscaled.block_kulisch_spec: 534 bits for MXFP4, 562 for MXFP8-E4M3 with the
 default 12 guard bits), in Verilator against hwmodel.blockscaled.block_dot_steps: every MXFP4
 element pair, the extreme scales 2^-127 and 2^127, the E8M0 NaN code 0xFF, zero blocks, register
-overflow (no guard bits), seeded random dots and idle cycles. Two scale-path mutants (the exponent
-adder without carry, the shifter without its largest stage) must fail the same bench."""
+overflow (no guard bits), seeded random dots and idle cycles; and the register read out once into
+a float (rtl.acc.KulischReadout; rounding ties to even at every binade). Two scale-path mutants
+(the exponent adder without carry, the shifter without its largest stage) must fail the bench."""
 
 import pytest
 
 from hwmodel import blockscaled as BS
 from hwmodel.formats import parse_format
-from rtl.blockdot import BlockDotConfig
+from rtl.blockdot import BlockDotConfig, BlockReadoutConfig
 from sim.runner import BenchFailed
 
 pytestmark = pytest.mark.sim
@@ -51,3 +52,13 @@ def test_scale_path_mutants_fail_the_bench(mutant, bench):
     with pytest.raises(BenchFailed, match=r"extreme scales 2\^127 x 2\^127 dot \d+ block \d+: rtl \("):
         bench(config, "sim.bench_blockdot", testcase="blockdot_matches_golden",
               extra_env={"HWDSE_DOTS": "4"})
+
+
+@pytest.mark.slow
+def test_register_read_out_rounds_ties_to_even(bench):
+    """The 562-bit register rounded once into FP32 (ties to even) at binades across the register.
+    Slow: Verilator's C++ compile of the 562-bit normalise-and-round takes ~15 min here."""
+    config = BlockReadoutConfig(MXFP8, "fp32")
+    res = bench(config, "sim.bench_blockdot", testcase="block_readout_matches_golden")
+    assert res.tests == 1 and res.failed == 0
+    assert " 0 mismatches" in res.log and "exact ties" in res.log
