@@ -375,14 +375,14 @@ def block_array_energy(fmt, acc, rows: int, cols: int, lanes: int = 8, skew: boo
     weights, _ = senergy.weights_for(net)
     wt = emodel.weighted_toggles(res.toggles, weights)
     products = n * rows * cols * L
-    mode = "1x1 unit" if rows * cols == 1 else ("systolic skew" if skew else "broadcast")
+    mode = "" if rows * cols == 1 else (" systolic skew" if skew else " broadcast")
     return {"in_fmt": fmt, "acc": acc, "rows": rows, "cols": cols, "lanes": L,
             "skew": bool(skew) and rows * cols > 1, "n_blocks": n_blocks, "dist": d, "seed": seed,
             "pj_per_mac": cal.k_pj * wt / products, "weighted_toggles_per_mac": wt / products,
             "k_pj_per_toggle": cal.k_pj, "sim_time_s": res.sim_time_s,
             "build_time_s": res.build_time_s, "wall_time_s": time.perf_counter() - t0,
             "netlist_sha256": net.netlist_hash,
-            "energy_source": (f"our gate-level simulation of the {rows}x{cols} {mode} block dot "
+            "energy_source": (f"our gate-level simulation of the {rows}x{cols}{mode} block dot "
                               f"netlist on {n_blocks} blocks per operand ({d} operands, seed "
                               f"{seed}), calibrated once on Horowitz's 8-bit multiply (sim.energy)")}
 

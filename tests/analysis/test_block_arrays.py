@@ -35,3 +35,22 @@ def test_two_by_two_costs_four_units_plus_the_systolic_registers():
     dff = float(t.loc[t["cell"] == "DFF", "area_ge"].iloc[0])
     assert (sk["seq_area_ge"] - bc["seq_area_ge"]) / dff >= 6 * (4 * lanes + 8) - 1e-6
     assert sk["area_ge"] > bc["area_ge"]
+
+
+def test_block_array_energy_refuses_ports_the_simulator_cannot_drive():
+    # 4 rows x 8 lanes x 4-bit E2M1 = 128 bits on port a, before any synthesis
+    with pytest.raises(UnsupportedConfig, match="at most 64 bits"):
+        arrays.block_array_energy("mxfp4", "fp32", 4, 4, lanes=8)
+    with pytest.raises(UnsupportedConfig, match="n_blocks must be an int >= 2"):
+        arrays.block_array_energy("mxfp4", "fp32", 2, 2, n_blocks=1)
+
+
+@pytest.mark.synth
+@pytest.mark.sim
+@pytest.mark.slow
+def test_block_array_energy_per_product_is_near_the_unit():
+    e1 = arrays.block_array_energy("mxfp4", "fp32", 1, 1, lanes=2, n_blocks=16)
+    e2 = arrays.block_array_energy("mxfp4", "fp32", 2, 2, lanes=2, skew=True, n_blocks=16)
+    # same operand statistics per PE; the array adds skew/forwarding registers, never removes a unit
+    assert 0.9 < e2["pj_per_mac"] / e1["pj_per_mac"] < 2.0
+    assert e2["lanes"] == 2 and e2["skew"] and "systolic skew" in e2["energy_source"]
