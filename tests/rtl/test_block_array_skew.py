@@ -6,6 +6,9 @@ import pytest
 from hwmodel.errors import UnsupportedConfig
 from rtl.blockdot import BlockDotArrayConfig, BlockDotConfig
 
+# the tests build components only to read their ports
+pytestmark = pytest.mark.filterwarnings("ignore:.*created but never used")
+
 UNIT = BlockDotConfig("e2m1", "e8m0", 32, 8, "kulisch")
 
 
