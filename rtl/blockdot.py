@@ -629,7 +629,11 @@ class BlockDotArrayConfig:
     output-stationary systolic array like rtl.array.MacArray - row i's operands, scales, valid
     and clear are delayed by i registers and column j's by j, then move one PE per cycle (row
     operands east, column operands south), so PE (i, j) sees each beat i + j cycles after it
-    entered; the results leave through a drain port, one row per cycle."""
+    entered; the results leave through a drain port, one row per cycle.
+
+    Broadcast stays the default: the sweep, synthesis and export build it, and its cost per
+    element product is the unit's (analysis.arrays.block_array_area), while skew adds its
+    registers; the GE area model does not price the long broadcast wires that skew avoids."""
 
     unit: BlockDotConfig
     rows: int = 2
