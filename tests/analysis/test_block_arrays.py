@@ -48,9 +48,12 @@ def test_block_array_energy_refuses_ports_the_simulator_cannot_drive():
 @pytest.mark.synth
 @pytest.mark.sim
 @pytest.mark.slow
-def test_block_array_energy_per_product_is_near_the_unit():
+def test_broadcast_array_energy_per_product_is_the_units():
     e1 = arrays.block_array_energy("mxfp4", "fp32", 1, 1, lanes=2, n_blocks=16)
-    e2 = arrays.block_array_energy("mxfp4", "fp32", 2, 2, lanes=2, skew=True, n_blocks=16)
-    # same operand statistics per PE; the array adds skew/forwarding registers, never removes a unit
-    assert 0.9 < e2["pj_per_mac"] / e1["pj_per_mac"] < 2.0
-    assert e2["lanes"] == 2 and e2["skew"] and "systolic skew" in e2["energy_source"]
+    e2 = arrays.block_array_energy("mxfp4", "fp32", 2, 2, lanes=2, n_blocks=16)
+    # broadcast: every PE is the unit, driven straight from the inputs by operands of the same
+    # distribution, and nothing is added between them: per product the unit's energy, up to
+    # sampling noise. (A systolic PE fed from registers toggles less in this zero-delay model,
+    # so skew is not held to the unit's figure here.)
+    assert 0.9 < e2["pj_per_mac"] / e1["pj_per_mac"] < 1.1
+    assert e2["lanes"] == 2 and not e2["skew"] and "broadcast" in e2["energy_source"]
