@@ -21,6 +21,9 @@
         constant. Arrays whose operand buses exceed 64 bits (R or C x bits > 64) are refused:
         the simulator drives ports of at most 64 bits.
     array_table(designs, sizes, ..., energy_sizes=()) -> DataFrame, one row per (design, size)
+    block_array_area / block_array_energy / block_array_table: the same for arrays of block dot
+        units (rtl.blockdot.BlockDotArray, broadcast or systolic skew), per element product
+        against the single unit.
     fit_energy_law(df, holdout) -> AreaLaw: the same law for the array's energy per cycle
     fit_area_law(df, holdout) -> AreaLaw: area(R, C) = a*R*C + b*(R(R-1) + C(C-1))/2 + c, fitted
         by least squares on every size except `holdout`, checked on it; `predict` extrapolates.
@@ -285,4 +288,170 @@ def law_table(df: pd.DataFrame, extrapolate=(32, 64, 128), unit: str = "ge") -> 
             row[f"per_mac_{s}x{s}_{unit}"] = float(law.per_mac(s, s))
             row[f"per_mac_{s}x{s}_vs_mac"] = float(law.per_mac(s, s)) / mac
         out.append(row)
+    return pd.DataFrame(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Block-scaled arrays (rtl.blockdot.BlockDotArray): area per element product against one unit
+# ---------------------------------------------------------------------------------------------
+def _block_design(fmt, acc, rows, cols, lanes, skew):
+    """(component, top name) of the R x C block dot array of block format `fmt` (1x1: the
+    BlockDotUnit itself, whatever `skew`)."""
+    from hwmodel.formats import parse_format
+    from rtl.blockdot import BlockDotArrayConfig, BlockDotConfig
+    f = parse_format(fmt)
+    if not hasattr(f, "block_size"):
+        raise UnsupportedConfig(f"a block array needs a block format (mxfp4, mxfp8_e4m3, ...), "
+                                f"not {f.name!r}")
+    unit = BlockDotConfig.of(f, acc=acc, lanes=lanes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if rows == 1 and cols == 1:
+            return unit.create(), unit.name, unit
+        cfg = BlockDotArrayConfig(unit, rows, cols, skew=bool(skew))
+        return cfg.create(), cfg.name, cfg
+
+
+def block_array_area(fmt, acc, rows: int, cols: int, lanes: int = 8, skew: bool = False,
+                     library: str = "ge", cache_dir=None) -> dict:
+    """Yosys area of the R x C array of block dot units (rtl.blockdot.BlockDotArray; skew=False:
+    broadcast operands, every accumulator an output; skew=True: systolic skew, forwarding
+    registers and drain, as rtl.array.MacArray) and of the single unit, per element product
+    (R x C x lanes products a cycle), with synthesis time and provenance; array_area's shape,
+    with `macs` = element products a cycle. 1x1 is the unit itself."""
+    from rtl.synth import synthesize
+    check_size(rows, cols)
+    comp, name, _ = _block_design(fmt, acc, rows, cols, lanes, skew)
+    t0 = time.perf_counter()
+    r = synthesize(comp, library, top=name, cache_dir=cache_dir)
+    wall = time.perf_counter() - t0
+    if rows == cols == 1:
+        one = r
+    else:
+        ucomp, uname, _ = _block_design(fmt, acc, 1, 1, lanes, skew)
+        one = synthesize(ucomp, library, top=uname, cache_dir=cache_dir)
+    u = r.area_unit
+    products = rows * cols * lanes
+    return {"in_fmt": fmt, "acc": acc, "rows": rows, "cols": cols, "lanes": lanes,
+            "skew": bool(skew) and rows * cols > 1, "macs": products, "library": r.library,
+            f"area_{u}": r.area, f"area_per_mac_{u}": r.area / products,
+            f"mac_area_{u}": one.area / lanes, f"unit_area_{u}": one.area,
+            "area_per_mac_vs_mac": r.area / (rows * cols) / one.area,
+            f"seq_area_{u}": r.sequential_area, "n_cells": r.n_cells, "delay_fo4": r.delay_fo4,
+            "synth_time_s": r.time_s, "wall_time_s": wall, "from_cache": r.from_cache,
+            "netlist_sha256": r.netlist_sha256, "area_source": r.source}
+
+
+def block_array_energy(fmt, acc, rows: int, cols: int, lanes: int = 8, skew: bool = False,
+                       n_blocks: int = 64, dot_blocks: int = 4, dist: str = "gaussian", seed: int = 0,
+                       library: str = "ge", cache_dir=None, n_cal: int = 2000) -> dict:
+    """pJ per element product of the R x C block dot array (1x1: the unit) from gate-level
+    simulation (sim.energy.simulate) of its netlist: R row and C column operands of n_blocks
+    blocks each, drawn from `dist` and block-quantised by the format's own scale rule
+    (hwmodel.blockscaled.quantize_blocks), streamed back to back, `clear` every `dot_blocks`
+    blocks (skew: a drain pulse with each dot's last beat, as array_energy does). Energy =
+    k_cal x weighted toggles / (cycles x R x C x lanes), sim.energy's one calibration constant.
+    The operand ports (R x lanes x element bits, C x ...) must fit the simulator's 64 bits."""
+    from types import SimpleNamespace
+
+    from hwmodel import blockscaled as BS
+    from hwmodel import energy as emodel
+    from hwmodel.formats import parse_format
+    from sim import energy as senergy
+
+    check_size(rows, cols)
+    for what, v, lo in (("n_blocks", n_blocks, 2), ("dot_blocks", dot_blocks, 1)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+            raise UnsupportedConfig(f"{what} must be an int >= {lo}, not {v!r}")
+    comp, name, cfg = _block_design(fmt, acc, rows, cols, lanes, skew)
+    unit = cfg if rows == cols == 1 else cfg.unit
+    L, bs, beats = unit.lanes, unit.block_size, unit.beats
+    widths = {"a": rows * L * unit.elem_a.bits, "b": cols * L * unit.elem_b.bits,
+              "sa": rows * unit.scale_a.bits, "sb": cols * unit.scale_b.bits}
+    wide = {k: v for k, v in widths.items() if v > MAX_SIM_BUS_BITS}
+    if wide:
+        raise UnsupportedConfig(f"block array energy needs operand ports of at most "
+                                f"{MAX_SIM_BUS_BITS} bits (the simulator's port limit), not {wide} "
+                                f"(use fewer lanes)")
+    cache_dir = Path(cache_dir) if cache_dir else senergy.DEFAULT_CACHE
+    d = emodel.check_distribution(dist)
+    net = senergy.synthesize(comp, name, library, cache_dir)
+    cal = senergy.calibration(library, cache_dir, n_cal, seed)
+    rng = np.random.default_rng(seed)
+    f = parse_format(fmt)
+
+    def operands(elem, scale, count):
+        line = SimpleNamespace(element=elem, scale=scale, block_size=bs, rule=f.rule,
+                               tensor_scale=getattr(f, "tensor_scale", None))
+        out = []
+        for _ in range(count):
+            q = BS.quantize_blocks(line, emodel.sample(d, n_blocks * bs, rng))
+            out.append((np.asarray(q.scales, np.uint64), np.asarray(q.elements, np.uint64)))
+        return out
+
+    A = operands(unit.elem_a, unit.scale_a, rows)
+    B = operands(unit.elem_b, unit.scale_b, cols)
+    n = n_blocks * beats
+    cyc = np.arange(n)
+    blk = cyc // beats
+
+    def words(ops, ebits, sbits):
+        # beat t: lanes of operand 0, then operand 1, ... (ArrayLayout order); scales likewise
+        e = np.concatenate([o[1].reshape(n, L) for o in ops], axis=1)
+        s = np.stack([o[0][blk] for o in ops], axis=1)
+        return (_pack(e, ebits), _pack(s, sbits))
+
+    a_w, sa_w = words(A, unit.elem_a.bits, unit.scale_a.bits)
+    b_w, sb_w = words(B, unit.elem_b.bits, unit.scale_b.bits)
+    clear = ((cyc % beats == 0) & (blk % dot_blocks == 0)).astype(np.uint64)
+    stim = {"a": a_w, "b": b_w, "sa": sa_w, "sb": sb_w, "valid_in": np.ones(n, np.uint64),
+            "clear": clear}
+    if rows * cols > 1 and skew:
+        stim["drain"] = ((cyc % beats == beats - 1) & (blk % dot_blocks == dot_blocks - 1)
+                         ).astype(np.uint64)
+    t0 = time.perf_counter()
+    res = senergy.simulate(net, stim, cache_dir)
+    weights, _ = senergy.weights_for(net)
+    wt = emodel.weighted_toggles(res.toggles, weights)
+    products = n * rows * cols * L
+    mode = "" if rows * cols == 1 else (" systolic skew" if skew else " broadcast")
+    return {"in_fmt": fmt, "acc": acc, "rows": rows, "cols": cols, "lanes": L,
+            "skew": bool(skew) and rows * cols > 1, "n_blocks": n_blocks, "dist": d, "seed": seed,
+            "pj_per_mac": cal.k_pj * wt / products, "weighted_toggles_per_mac": wt / products,
+            "k_pj_per_toggle": cal.k_pj, "sim_time_s": res.sim_time_s,
+            "build_time_s": res.build_time_s, "wall_time_s": time.perf_counter() - t0,
+            "netlist_sha256": net.netlist_hash,
+            "energy_source": (f"our gate-level simulation of the {rows}x{cols}{mode} block dot "
+                              f"netlist on {n_blocks} blocks per operand ({d} operands, seed "
+                              f"{seed}), calibrated once on Horowitz's 8-bit multiply (sim.energy)")}
+
+
+BLOCK_DESIGNS = (("mxfp4", "fp32"), ("mxfp8_e4m3", "fp32"))
+
+
+def block_array_table(designs=BLOCK_DESIGNS, sizes=(1, 2, 4), *, lanes: int = 8,
+                      skews=(False, True), library: str = "ge", cache_dir=None,
+                      energy_sizes=(), energy_lanes: int | None = None) -> pd.DataFrame:
+    """One row per (block format, accumulator, square size, broadcast|skew): block_array_area,
+    plus block_array_energy where the size is in energy_sizes (pj_per_mac, mac_pj_per_mac = the
+    1x1 unit's with the same lanes, energy_per_mac_vs_mac; energy_lanes: the lanes for the
+    energy runs, default `lanes`, fewer where the operand ports would pass 64 bits). 1x1 appears
+    once (it is the unit)."""
+    out = []
+    el = lanes if energy_lanes is None else energy_lanes
+    for f, a in designs:
+        e1 = None
+        for s in sizes:
+            for skew in ((False,) if s == 1 else skews):
+                row = block_array_area(f, a, s, s, lanes, skew, library, cache_dir)
+                if s in energy_sizes:
+                    e = block_array_energy(f, a, s, s, el, skew, library=library, cache_dir=cache_dir)
+                    if e1 is None:
+                        e1 = e if s == 1 else block_array_energy(f, a, 1, 1, el, library=library,
+                                                                 cache_dir=cache_dir)
+                    row.update({"energy_lanes": el, "pj_per_mac": e["pj_per_mac"],
+                                "mac_pj_per_mac": e1["pj_per_mac"],
+                                "energy_per_mac_vs_mac": e["pj_per_mac"] / e1["pj_per_mac"],
+                                "sim_time_s": e["sim_time_s"], "energy_source": e["energy_source"]})
+                out.append(row)
     return pd.DataFrame(out)

@@ -32,9 +32,10 @@ multipliers, `tree` the aligned adder tree and the block-sum register, `scale` t
 (exponent adder; shifter for Kulisch; significand multipliers for float scales), `acc` the
 accumulator (float: FpAddRound + register; Kulisch: adder + register + flags).
 
-BlockDotArrayConfig(unit, rows, cols).create() is an R x C output-stationary array of these units
-with broadcast row / column operands (BlockDotArray); `split_area` sums a unit's synthesis areas
-into PARTS.
+BlockDotArrayConfig(unit, rows, cols, skew=False).create() is an R x C output-stationary array of
+these units (BlockDotArray): broadcast row / column operands by default, or (skew=True) a systolic
+array with input skew, forwarding registers and a drain port like rtl.array.MacArray;
+`split_area` sums a unit's synthesis areas into PARTS.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ from rtl.mul import FloatOperand, Multiplier, product_signature
 BLOCKDOT_MUTANTS = {
     "scale_carry": "the scale path's exponent adder drops its carry (the sum of the two scale "
                    "exponent fields wraps at the width of one field)",
+    "shift_msb": "the Kulisch shifter lacks its largest stage (the top bit of the shift distance "
+                 "is ignored, so shifts of 2^(bits-1) or more come out short)",
 }
 MAX_LANES = 256
 # The parts of a synthesis split (rtl.synth's area_by_part keys -> part): see `split_area`.
@@ -149,6 +152,9 @@ class BlockDotConfig:
         if self.mutant is not None and self.mutant not in BLOCKDOT_MUTANTS:
             raise UnsupportedConfig(f"mutant must be one of {sorted(BLOCKDOT_MUTANTS)}, not "
                                     f"{self.mutant!r}")
+        if self.mutant == "shift_msb" and acc.kind != "kulisch":
+            raise UnsupportedConfig("mutant 'shift_msb' needs a Kulisch accumulator (only its "
+                                    f"scale path has a shifter), not {acc.name!r}")
         if acc.kind == "float":
             from rtl.fpadd import check_acc_format
             check_acc_format(acc.fmt)
@@ -275,6 +281,45 @@ class BlockDotConfig:
 
     def create(self) -> "BlockDotUnit":
         return BlockDotUnit(self)
+
+
+@dataclass(frozen=True)
+class BlockReadoutConfig:
+    """The read-out of a Kulisch block dot unit's register: acc * 2^lsb_exp (unit.kulisch) and the
+    five sticky flags rounded once, to nearest even, into the float format out_fmt
+    (rtl.acc.KulischReadout, combinational; golden hwmodel.accum.kulisch_to_float with the
+    unit's hwmodel.blockscaled.BlockKulischSpec)."""
+
+    unit: BlockDotConfig
+    out_fmt: object = "fp32"
+
+    def __post_init__(self):
+        if not isinstance(self.unit, BlockDotConfig) or self.unit.acc.kind != "kulisch":
+            raise UnsupportedConfig(f"a block read-out needs a Kulisch BlockDotConfig, not "
+                                    f"{self.unit!r}")
+        from rtl.fpadd import check_acc_format
+        try:
+            out = parse_format(self.out_fmt)
+        except FormatError as exc:
+            raise UnsupportedConfig(f"block read-out format: {exc}") from None
+        object.__setattr__(self, "out_fmt", check_acc_format(out))
+
+    @property
+    def kulisch(self) -> BS.BlockKulischSpec:
+        return self.unit.kulisch
+
+    @property
+    def name(self) -> str:
+        return f"bread_{self.unit.name}_{self.out_fmt.name}"
+
+    @property
+    def latency(self) -> int:
+        return 0     # combinational
+
+    def create(self):
+        from rtl.acc import KulischReadout
+        k = self.kulisch
+        return KulischReadout(k.width, k.lsb_exp, self.out_fmt)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,8 +458,11 @@ class ScalePath(wiring.Component):
             # shift distance ka + kb - kmin_a - kmin_b in [0, shift_span]
             shift = Signal(range(k.shift_span + 1), name="shift")
             m.d.comb += shift.eq(esum + (A.offset + B.offset) - (la + lb))
+            used = shift
+            if cfg.mutant == "shift_msb" and len(shift) > 1:
+                used = shift[:-1]
             aligned = Signal(signed(k.sum_bits + k.shift_span), name="shifted")
-            m.d.comb += aligned.eq(Mux(nan | inf, 0, S << shift))
+            m.d.comb += aligned.eq(Mux(nan | inf, 0, S << used))
             m.d.comb += [self.aligned.eq(aligned), self.nan.eq(nan),
                          self.pinf.eq(inf & ~self.ninf_in), self.ninf.eq(inf & self.ninf_in)]
             return m
@@ -563,16 +611,35 @@ class BlockDotUnit(wiring.Component):
 # R x C array
 # ---------------------------------------------------------------------------------------------
 MAX_ARRAY_DIM = 64
+KULISCH_FLAGS = ("nan", "pinf", "ninf", "overflow", "overflow_neg")
+# The deliberately wrong systolic array that proves its bench can fail.
+BLOCKDOT_ARRAY_MUTANTS = {
+    "no_south_register": "column operands reach the next row in the same cycle (the forwarding "
+                         "register between rows is missing), so rows below 0 pair beats out of step",
+}
 
 
 @dataclass(frozen=True)
 class BlockDotArrayConfig:
     """An R x C output-stationary array of block dot units: PE (i, j) accumulates the block dot of
-    row operand i and column operand j (each PE a BlockDotUnit of `unit`, same contract)."""
+    row operand i and column operand j (each PE a BlockDotUnit of `unit`, same contract).
+
+    skew False (the default): operands broadcast to a row / column of PEs in the cycle they
+    arrive, every PE's accumulator is an output (BlockDotArray's docstring). skew True: an
+    output-stationary systolic array like rtl.array.MacArray - row i's operands, scales, valid
+    and clear are delayed by i registers and column j's by j, then move one PE per cycle (row
+    operands east, column operands south), so PE (i, j) sees each beat i + j cycles after it
+    entered; the results leave through a drain port, one row per cycle.
+
+    Broadcast stays the default: the sweep, synthesis and export build it, and its cost per
+    element product is the unit's (analysis.arrays.block_array_area), while skew adds its
+    registers; the GE area model does not price the long broadcast wires that skew avoids."""
 
     unit: BlockDotConfig
     rows: int = 2
     cols: int = 2
+    skew: bool = False
+    mutant: str | None = None
 
     def __post_init__(self):
         if not isinstance(self.unit, BlockDotConfig):
@@ -580,13 +647,24 @@ class BlockDotArrayConfig:
         for what, v in (("rows", self.rows), ("cols", self.cols)):
             if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= MAX_ARRAY_DIM:
                 raise UnsupportedConfig(f"array {what} must be an int in 1..{MAX_ARRAY_DIM}, not {v!r}")
+        if not isinstance(self.skew, bool):
+            raise UnsupportedConfig(f"array skew must be True or False, not {self.skew!r}")
+        if self.mutant is not None and (self.mutant not in BLOCKDOT_ARRAY_MUTANTS or not self.skew):
+            raise UnsupportedConfig(f"array mutant must be one of {sorted(BLOCKDOT_ARRAY_MUTANTS)} "
+                                    f"(with skew=True), not {self.mutant!r}")
 
     @property
     def name(self) -> str:
-        return f"barray{self.rows}x{self.cols}_{self.unit.name}"
+        mut = f"_mut_{self.mutant}" if self.mutant else ""
+        return f"barray{self.rows}x{self.cols}{'_skew' if self.skew else ''}{mut}_{self.unit.name}"
 
     @property
     def latency(self) -> int:
+        """Broadcast: the unit's latency (edges from a block's last beat to every PE showing it).
+        Skew: edges from the last beat being sampled until every PE holds its final result:
+        (R - 1) + (C - 1) register hops + the unit's latency (as rtl.array.ArrayConfig)."""
+        if self.skew:
+            return (self.rows - 1) + (self.cols - 1) + self.unit.latency
         return self.unit.latency
 
     def create(self) -> "BlockDotArray":
@@ -594,11 +672,23 @@ class BlockDotArrayConfig:
 
 
 class BlockDotArray(wiring.Component):
-    """R x C BlockDotUnits with broadcast operands (no skew): row operand i (`a[i]`, `sa[i]`) goes
-    to every PE of row i, column operand j (`b[j]`, `sb[j]`) to every PE of column j; valid_in and
-    clear go to all. Each beat carries `lanes` elements of every row and column operand, and the
-    protocol is the unit's (module docstring). acc_out[i][j] is PE (i, j)'s accumulator; Kulisch
-    flags likewise (nan[i][j], ...); valid_out as the unit's."""
+    """R x C BlockDotUnits; the protocol on the inputs is the unit's (module docstring), with
+    `lanes` elements of every row and column operand per beat:
+        a In(R x lanes elements), sa In(R scale codes), b In(C x lanes), sb In(C), valid_in, clear
+
+    Broadcast (config.skew False): row operand i (`a[i]`, `sa[i]`) goes to every PE of row i,
+    column operand j (`b[j]`, `sb[j]`) to every PE of column j; valid_in and clear go to all.
+    acc_out[i][j] is PE (i, j)'s accumulator; Kulisch flags likewise (nan[i][j], ...); valid_out
+    as the unit's.
+
+    Skew (config.skew True, output-stationary systolic like rtl.array.MacArray): the driver
+    presents each beat unskewed; the array delays row i's a / sa / valid / clear by i registers
+    and column j's b / sb by j, then forwards them one PE per cycle (east / south), so PE (i, j)
+    takes every beat exactly i + j cycles after it entered. `latency` edges after the last beat of
+    a dot is sampled every PE holds its result; pulse `drain` then: row r appears on c_row (C
+    accumulators) with c_index = r and c_valid high r + 1 edges after the pulse is sampled;
+    Kulisch flags on c_nan, c_pinf, c_ninf, c_overflow, c_overflow_neg (one bit per column).
+    No acc_out / valid_out in this mode."""
 
     def __init__(self, config: BlockDotArrayConfig):
         self.config = config
@@ -609,12 +699,20 @@ class BlockDotArray(wiring.Component):
         members = {
             "a": In(data.ArrayLayout(ea, R)), "sa": In(data.ArrayLayout(unsigned(u.scale_a.bits), R)),
             "b": In(data.ArrayLayout(eb, C)), "sb": In(data.ArrayLayout(unsigned(u.scale_b.bits), C)),
-            "valid_in": In(1), "clear": In(1), "valid_out": Out(1),
-            "acc_out": Out(data.ArrayLayout(data.ArrayLayout(acc_shape, C), R)),
+            "valid_in": In(1), "clear": In(1),
         }
-        if u.acc.kind == "kulisch":
-            members.update({k: Out(data.ArrayLayout(data.ArrayLayout(1, C), R))
-                            for k in ("nan", "pinf", "ninf", "overflow", "overflow_neg")})
+        kulisch = u.acc.kind == "kulisch"
+        if config.skew:
+            members.update({"drain": In(1), "c_row": Out(data.ArrayLayout(acc_shape, C)),
+                            "c_index": Out(range(R)), "c_valid": Out(1)})
+            if kulisch:
+                members.update({f"c_{k}": Out(data.ArrayLayout(1, C)) for k in KULISCH_FLAGS})
+        else:
+            members.update({"valid_out": Out(1),
+                            "acc_out": Out(data.ArrayLayout(data.ArrayLayout(acc_shape, C), R))})
+            if kulisch:
+                members.update({k: Out(data.ArrayLayout(data.ArrayLayout(1, C), R))
+                                for k in KULISCH_FLAGS})
         super().__init__(members)
 
     @property
@@ -624,6 +722,8 @@ class BlockDotArray(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         cfg = self.config
+        if cfg.skew:
+            return self._systolic(m)
         kulisch = cfg.unit.acc.kind == "kulisch"
         for i in range(cfg.rows):
             for j in range(cfg.cols):
@@ -633,8 +733,69 @@ class BlockDotArray(wiring.Component):
                              pe.sb.eq(self.sb[j]), pe.valid_in.eq(self.valid_in),
                              pe.clear.eq(self.clear), self.acc_out[i][j].eq(pe.acc_out)]
                 if kulisch:
-                    m.d.comb += [getattr(self, k)[i][j].eq(getattr(pe, k))
-                                 for k in ("nan", "pinf", "ninf", "overflow", "overflow_neg")]
+                    m.d.comb += [getattr(self, k)[i][j].eq(getattr(pe, k)) for k in KULISCH_FLAGS]
                 if i == 0 and j == 0:
                     m.d.comb += self.valid_out.eq(pe.valid_out)
+        return m
+
+    def _systolic(self, m):
+        cfg = self.config
+        R, C = cfg.rows, cfg.cols
+        kulisch = cfg.unit.acc.kind == "kulisch"
+
+        def delay(sig, n, name):
+            """`sig` delayed by n registers (reset: control bits start low, not X)."""
+            for s in range(n):
+                r = Signal.like(sig, name=f"{name}_d{s}")
+                m.d.sync += r.eq(sig)
+                sig = r
+            return sig
+
+        # input skew: row i (a, sa, valid, clear) by i cycles, column j (b, sb) by j cycles
+        west = [tuple(delay(sig, i, f"skew_{n}{i}") for n, sig in
+                      (("a", self.a[i]), ("sa", self.sa[i]), ("v", self.valid_in), ("c", self.clear)))
+                for i in range(R)]
+        north = [tuple(delay(sig, j, f"skew_{n}{j}") for n, sig in
+                       (("b", self.b[j]), ("sb", self.sb[j])))
+                 for j in range(C)]
+        pes = [[None] * C for _ in range(R)]
+        for i in range(R):
+            a, sa, v, c = west[i]
+            below = []
+            for j in range(C):
+                b, sb = north[j]
+                pe = BlockDotUnit(cfg.unit)
+                m.submodules[f"pe_{i}_{j}"] = pe
+                m.d.comb += [pe.a.eq(a), pe.sa.eq(sa), pe.valid_in.eq(v), pe.clear.eq(c),
+                             pe.b.eq(b), pe.sb.eq(sb)]
+                pes[i][j] = pe
+                # forwarding registers: row operands east, column operands south, one PE a cycle
+                if j + 1 < C:
+                    a, sa, v, c = (delay(a, 1, f"a_{i}_{j}"), delay(sa, 1, f"sa_{i}_{j}"),
+                                   delay(v, 1, f"v_{i}_{j}"), delay(c, 1, f"c_{i}_{j}"))
+                if cfg.mutant == "no_south_register":
+                    below.append((b, sb))
+                else:
+                    below.append((delay(b, 1, f"b_{i}_{j}"), delay(sb, 1, f"sb_{i}_{j}"))
+                                 if i + 1 < R else None)
+            north = below
+
+        # drain: a row counter walks rows 0..R-1 after a drain pulse (as rtl.array.MacArray)
+        idx = Signal(range(R))
+        active = Signal()
+        with m.If(self.drain):
+            m.d.sync += [active.eq(1), idx.eq(0)]
+        with m.Elif(active):
+            with m.If(idx == R - 1):
+                m.d.sync += active.eq(0)
+            with m.Else():
+                m.d.sync += idx.eq(idx + 1)
+        with m.Switch(idx):
+            for i in range(R):
+                with m.Case(i):
+                    m.d.comb += [self.c_row[j].eq(pes[i][j].acc_out) for j in range(C)]
+                    if kulisch:
+                        m.d.comb += [getattr(self, f"c_{k}")[j].eq(getattr(pes[i][j], k))
+                                     for k in KULISCH_FLAGS for j in range(C)]
+        m.d.comb += [self.c_index.eq(idx), self.c_valid.eq(active)]
         return m

@@ -446,3 +446,138 @@ async def blockdot_array_matches_golden(dut):
     if bad > len(msgs):
         msgs.append(f"... {bad} mismatches in all")
     assert not msgs, "\n".join(msgs)
+
+
+@cocotb.test()
+async def blockdot_systolic_matches_golden(dut):
+    """BlockDotArray with skew=True (output-stationary systolic, a drain port) through
+    sim.testbench.Testbench.stream: HWDSE_TILES (default 12) tiles of R row and C column operands
+    of 1..4 blocks, presented unskewed with seeded pauses (valid low, garbage on every data input)
+    inside and after each tile; `latency` edges after the last beat the bench pulses `drain` and
+    reads the R rows (c_row / c_index / c_valid, Kulisch flags c_*). Every PE (i, j) against the
+    block dot of row i and column j after the tile's last block. A PE that took garbage, lost its
+    state during a pause or saw a beat out of step (a wrong skew) shows in the drained result."""
+    acfg = config_from_env()
+    cfg, R, C = acfg.unit, acfg.rows, acfg.cols
+    seed = int(os.environ.get("HWDSE_SEED", "12345"))
+    n_tiles = int(os.environ.get("HWDSE_TILES", "12"))
+    rng = np.random.default_rng(seed)
+    st = Stimulus(cfg, rng)
+    L, bs, beats = cfg.lanes, cfg.block_size, cfg.beats
+    ba, bb, Wacc = cfg.elem_a.bits, cfg.elem_b.bits, cfg.acc_width
+    sbits_a, sbits_b = cfg.scale_a.bits, cfg.scale_b.bits
+    kulisch = cfg.acc.kind == "kulisch"
+    mask = (1 << Wacc) - 1
+
+    tb = Testbench(dut, latency=acfg.latency, seed=seed, pause_rate=0.2, valid_out=None)
+    await tb.reset(2, hold_low=("drain",))
+    await tb.wait(1)
+    msgs, checked, bad, inside, idle, finite = [], 0, 0, 0, 0, 0
+    for tile in range(n_tiles):
+        nb = int(rng.integers(1, 5))
+        rows = [operand(st, "a", nb, rng) for _ in range(R)]
+        colops = [operand(st, "b", nb, rng) for _ in range(C)]
+        want = [[golden(cfg, rows[i], colops[j])[-1] for j in range(C)] for i in range(R)]
+        cols = {"a": [], "b": [], "sa": [], "sb": [], "clear": []}
+        for j in range(nb):
+            for t in range(beats):
+                sl = slice(j * bs + t * L, j * bs + (t + 1) * L)
+                last = t == beats - 1
+                cols["a"].append(pack(np.concatenate([r[1][sl] for r in rows]), ba))
+                cols["b"].append(pack(np.concatenate([c[1][sl] for c in colops]), bb))
+                cols["sa"].append(pack([r[0][j] if last else rng.integers(0, 1 << sbits_a)
+                                        for r in rows], sbits_a))
+                cols["sb"].append(pack([c[0][j] if last else rng.integers(0, 1 << sbits_b)
+                                        for c in colops], sbits_b))
+                cols["clear"].append(int(j == 0 and t == 0))
+        run = await tb.stream(cols)
+        inside += run.pauses_inside
+        idle += run.idle_cycles
+        # stream() returned `latency` edges after the last beat was sampled, after a pause
+        dut.drain.value = 1
+        await tb.wait(1)
+        dut.drain.value = 0
+        got = []
+        for r in range(R):
+            if not (int(dut.c_valid.value) and int(dut.c_index.value) == r):
+                msgs.append(f"{acfg.name} tile {tile}: drain row {r}: c_valid={dut.c_valid.value} "
+                            f"c_index={dut.c_index.value}, expected valid row {r}")
+                break
+            word = int(dut.c_row.value)
+            fl = {f: int(getattr(dut, f"c_{f}").value) for f in FLAGS} if kulisch else {}
+            for j in range(C):
+                v = (word >> (j * Wacc)) & mask
+                got.append((signed_value(v, Wacc), {f: bool((fl[f] >> j) & 1) for f in FLAGS})
+                           if kulisch else v)
+            await tb.wait(1)
+        if len(got) < R * C:      # the drain protocol broke: the rest would repeat the failure
+            break
+        for i in range(R):
+            for c in range(C):
+                g, w = got[i * C + c], want[i][c]
+                checked += 1
+                if kulisch:
+                    finite += int(not any(w[1].values()) and w[0] != 0)
+                else:
+                    finite += int(bool(np.isfinite(N.decode(cfg.acc.fmt, [w])[0])))
+                ok = g == w or (not kulisch and bool(N.is_nan(cfg.acc.fmt, [g])[0])
+                                and bool(N.is_nan(cfg.acc.fmt, [w])[0]))
+                if not ok:
+                    bad += 1
+                    if len(msgs) < MAX_REPORT:
+                        msgs.append(f"{acfg.name} seed {seed} tile {tile} PE ({i}, {c}) after "
+                                    f"{nb} blocks: rtl {g!r}, golden {w!r}")
+    dut._log.info(f"HWDSE {acfg.name}: {n_tiles} tiles, {checked} PE results checked ({finite} "
+                  f"finite nonzero), {idle} idle cycles ({inside} pauses inside tiles), {bad} "
+                  f"mismatches (seed {seed})")
+    assert checked > 0 or msgs, f"{acfg.name}: nothing checked"
+    assert inside > 0 or msgs, f"{acfg.name}: no pause inside a tile was checked"
+    if bad > len(msgs):
+        msgs.append(f"... {bad} mismatches in all")
+    assert not msgs, "\n".join(msgs)
+    assert finite >= checked // 4, f"{acfg.name}: too few finite nonzero results ({finite})"
+
+
+# ---- the read-out of a Kulisch block register ---------------------------------------------------
+@cocotb.test()
+async def block_readout_matches_golden(dut):
+    """rtl.blockdot.BlockReadoutConfig (rtl.acc.KulischReadout on the block unit's register) through
+    Testbench.apply: registers at the extremes, rounding ties and their neighbours at binades
+    across the whole register (sim.bench_acc.readout_vectors), every flag combination and
+    HWDSE_RANDOM (default 3000) random registers of random lengths; each code against
+    hwmodel.accum.kulisch_to_float with the unit's BlockKulischSpec, NaN by class."""
+    from sim.bench_acc import FLAGS as RFLAGS, readout_vectors
+
+    cfg = config_from_env()
+    seed = int(os.environ.get("HWDSE_SEED", "12345"))
+    n_random = int(os.environ.get("HWDSE_RANDOM", "3000"))
+    vals, flags = readout_vectors(cfg, seed, n_random)
+    W, F = cfg.kulisch.width, cfg.out_fmt
+    tb = Testbench(dut, clock=None, seed=seed)
+    inputs = {"acc": [v & ((1 << W) - 1) for v in vals]}
+    inputs.update({k: flags[:, i].astype(np.uint8) for i, k in enumerate(RFLAGS)})
+    got_codes, run = await tb.apply(inputs, ["code"])
+    got = [int(x) for x in got_codes["code"].tolist()]
+    res = N.KulischResult(acc_int=np.array(vals, dtype=object), overflow=flags[:, 0],
+                          overflow_neg=flags[:, 1], nan=flags[:, 2], pinf=flags[:, 3],
+                          ninf=flags[:, 4])
+    gold = N.kulisch_to_float(res, cfg.kulisch, F)
+    with np.errstate(invalid="ignore"):
+        rv = N.decode(F, np.array(got, dtype=np.uint64))
+        gv = N.decode(F, np.asarray(gold, dtype=np.uint64))
+    ok = (np.isnan(rv) & np.isnan(gv)) | ((rv == gv) & (np.signbit(rv) == np.signbit(gv)))
+    bad = np.flatnonzero(~ok)
+    # ties: registers whose value lies exactly halfway between two neighbours in F
+    P = F.precision
+    ties = sum(1 for v in vals if v and (abs(v).bit_length() > P + 1)
+               and (abs(v) >> (abs(v).bit_length() - P - 1)) & 1
+               and abs(v) & ((1 << (abs(v).bit_length() - P - 1)) - 1) == 0)
+    msgs = [f"{cfg.name}: acc={vals[i]} flags={dict(zip(RFLAGS, flags[i].tolist()))}: rtl "
+            f"{got[i]:#x} = {rv[i]!r}, golden kulisch_to_float {int(gold[i]):#x} = {gv[i]!r}"
+            for i in bad[:MAX_REPORT]]
+    msgs += run.hold_failures(cfg.name, lambda i: f"acc={vals[i]}")
+    dut._log.info(f"HWDSE {cfg.name}: seed {seed}, {len(vals)} registers ({ties} exact ties), "
+                  f"{bad.size} mismatches; {len(run.holds)} held vectors re-sampled")
+    assert ties > 0, f"{cfg.name}: no rounding tie was checked"
+    assert run.holds, f"{cfg.name}: no held vector was re-sampled"
+    assert not msgs, "\n".join(msgs)
