@@ -237,7 +237,12 @@ def _row_key(r) -> tuple:
     return (str(r["family"]), str(r["acc"]), None if pd.isna(bs) else int(bs))
 
 
-def check_measured(measured: pd.DataFrame, live: pd.DataFrame | None = None, current=None) -> pd.DataFrame:
+def _synth_inputs_job(job: tuple) -> dict:
+    return synth_inputs(*job)
+
+
+def check_measured(measured: pd.DataFrame, live: pd.DataFrame | None = None, current=None,
+                   jobs: int = 1) -> pd.DataFrame:
     """The committed rows with `status` and `area_from`, stale figures blanked, live figures in.
 
     A row with a live synthesis in `live` (same family, acc, block size): its area, parts, delay
@@ -247,11 +252,20 @@ def check_measured(measured: pd.DataFrame, live: pd.DataFrame | None = None, cur
     the IDENTITY the checkout would synthesise (default synth_inputs); all equal -> 'current
     (synthesis inputs match)', else 'stale: <which differ>' and its committed area and energy are
     blanked. Energy rows also need the energy flow version they were measured with. Live rows with
-    no committed row are added (status 'live only', no energy)."""
-    current = current or (lambda r: synth_inputs(r["family"], r["acc"], r["block_size"], int(r["lanes"])))
-    out = measured.copy()
+    no committed row are added (status 'live only', no energy). The synthesis inputs are computed
+    on `jobs` workers (hwmodel.pool)."""
+    out = measured.copy().reset_index(drop=True)
     out["status"], out["area_from"] = "", "committed table"
     live_by = {} if live is None else {_row_key(r): r for _, r in live.iterrows()}
+    if current is None:
+        # the rows without a live synthesis: their synthesis inputs, on the worker pool
+        from hwmodel.pool import map_ordered
+        todo = [i for i, r in out.iterrows() if _row_key(r) not in live_by]
+        got = map_ordered(_synth_inputs_job, [(str(out.at[i, "family"]), str(out.at[i, "acc"]),
+                                               out.at[i, "block_size"], int(out.at[i, "lanes"]))
+                                              for i in todo], jobs)
+        by_index = dict(zip(todo, got))
+        current = lambda r: by_index[r.name]      # noqa: E731  (r.name: the row's index)
     figures = [c for c in out.columns if c.startswith(("area_", "scale_path_")) or c in ("delay_fo4", "logic_depth")]
     energy = [c for c in out.columns if c.startswith("energy_") and c.endswith("_per_product")]
     seen = set()

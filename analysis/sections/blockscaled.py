@@ -186,10 +186,10 @@ def cost_frame(ctx: ReportContext, measured=None):
         keep = {(f, parse_acc(a).spec, LIVE_BLOCK_SIZE) for f, a in QUICK_FORMATS}
         keep |= {(f, parse_acc(a).spec, None) for f, a in QUICK_SCALARS}
         sel = m[[BC._row_key(r) in keep for _, r in m.iterrows()]]
-        return BC.check_measured(sel.reset_index(drop=True))
+        return BC.check_measured(sel.reset_index(drop=True), jobs=1)
     live = BC.block_cost_table(BC.BLOCK_FORMATS, (LIVE_BLOCK_SIZE,), scalars=BC.SCALARS,
                                cache_dir=ctx.cache_dir, jobs=ctx.jobs)
-    return BC.check_measured(m, live)
+    return BC.check_measured(m, live, jobs=ctx.jobs)
 
 
 def cost_table(cost):
@@ -347,7 +347,7 @@ def ring_int8(ax, points, x: str, y: str) -> None:
     r = points[points["design"] == "int8 MAC"].dropna(subset=[x, y])
     for _, p in r.iterrows():
         ax.scatter([p[x]], [p[y]], s=160, facecolors="none", edgecolors="black", linewidths=1.2, zorder=5)
-        ax.annotate(f"INT8/{p['acc']} (ref)", (p[x], p[y]), fontsize=7, fontweight="bold",
+        ax.annotate(f"INT8/{str(p['acc']).split(':')[0]} (ref)", (p[x], p[y]), fontsize=7, fontweight="bold",
                     xytext=(4, -10), textcoords="offset points")
 
 
@@ -372,6 +372,8 @@ def plot_fronts(points, fig_path, plots):
             plots.pareto_scatter(ax, pts, col, q, "group", xlabel=COST_WORDS[cost],
                                  ylabel=f"SQNR, {DIST_WORDS.get(q[5:-3], q)} (dB)", annotate="design")
             ring_int8(ax, pts, col, q)
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()         # one group: the caption says what the points are
             ax.set_xscale("log")
             ax.set_title(f"{DIST_WORDS.get(q[5:-3], q)}: SQNR against {cost}", fontsize=9)
     return plots.savefig(fig, fig_path)
@@ -435,7 +437,23 @@ def build(ctx: ReportContext) -> Section:
         f"||dot - x.w|| / ||x.w|| over {size['dot_lanes']} lanes of length-{size['n']} dots of the "
         "activations with N(0, 1) weights, both quantised in the format; block dots are the golden "
         "block dot (exact within a block, FP32 across blocks); x.w is the exact dot of the "
-        "unquantised operands (correctly rounded).")
+        "unquantised operands (correctly rounded).\n\n"
+        "Cost: each catalogue block format's block dot unit (rtl.blockdot: 8 lanes of exact element "
+        "multipliers, an exact adder tree, the scale path - exponent adder, plus a significand "
+        "multiplier for E4M3 / FP32 scales, or a shifter into a Kulisch register - and the "
+        "accumulator) at block 16 / 32 / 64, beside the scalar INT8 (int32), FP8-E4M3 (FP32) and "
+        "INT4 (int32) MACs. Area is Yosys-mapped NAND2 equivalents (GE) split by submodule; delay "
+        "the synthesised critical path in FO4; energy from gate-level simulation of the netlist "
+        "under Gaussian operands quantised by the format's own rule, checked against the golden "
+        "block dot. Per element product = the unit's figure / its lanes (a scalar MAC: per MAC). "
+        + ("In quick mode a few block-32 rows of the committed measured table are shown, checked "
+           "against the checkout by their synthesis inputs. " if ctx.quick else
+           f"Block {LIVE_BLOCK_SIZE} and the scalar MACs are synthesised in this run; the other rows "
+           "and all energies come from the committed measured table, each checked against the "
+           "checkout (the live netlist hash, else the hashes that decide the netlist). ")
+        + "The Pareto fronts pair each design with its catalogue scale rule's SQNR at the same "
+        "block size (Jetfire's quality uses square tiles of the block size; the unit sees one "
+        "scale per block along the dot axis either way).")
     # Cost per element product and the fronts of quality against it.
     from analysis import blockcost as BC
     from hwmodel.errors import DataError
