@@ -163,6 +163,7 @@ QUICK_FORMATS = (("mxfp4", "fp32"), ("mxint8", "fp32"))
 QUICK_SCALARS = (("int8", "int32"), ("float8_e4m3fn", "fp32"))
 LIVE_BLOCK_SIZE = 32
 COST_COLS = {"area": "area_per_product_ge", "energy": "energy_pj_per_product"}
+COST_UNITS = {"area": "GE", "energy": "pJ"}
 COST_WORDS = {"area": "area per element product (GE)", "energy": "energy per element product (pJ)"}
 DIST_WORDS = {"gaussian": "N(0,1)", "student_t3": "Student-t(3)", "outlier_channels": "outlier channels"}
 
@@ -315,7 +316,8 @@ def front_sentence(points, fronts) -> str:
             if len(beat):
                 b = beat.sort_values(col).iloc[0]
                 refs.append(f"the scalar {ref} is dominated everywhere; on N(0,1) {b['design']} gives "
-                            f"{b[q]:.1f} dB against its {r[q]:.1f} dB at {b[col]:.3g} against {r[col]:.3g}")
+                            f"{b[q]:.1f} dB against its {r[q]:.1f} dB at {b[col]:.4g} against "
+                            f"{r[col]:.4g} {COST_UNITS[cost]} per element product")
             else:
                 refs.append(f"the scalar {ref} is dominated everywhere")
         if refs:

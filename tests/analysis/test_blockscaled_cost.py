@@ -158,7 +158,8 @@ def test_front_sentence_names_front_and_the_scalar_references():
     assert "Against area per element product (GE), non-dominated on all 1 distributions: A, int8 MAC." in text
     assert "Against energy per element product (pJ), non-dominated on all 1 distributions: A, C, int8 MAC." in text
     assert "The scalar int8 MAC is on the front for N(0,1)" in text
-    assert "float8_e4m3fn MAC is dominated everywhere; on N(0,1) A gives 10.0 dB against its 5.0 dB" in text
+    assert ("float8_e4m3fn MAC is dominated everywhere; on N(0,1) A gives 10.0 dB against its 5.0 dB "
+            "at 100 against 150 GE per element product") in text
 
 
 def test_quality_cost_points_join_the_catalogue_rule_and_block_size():
