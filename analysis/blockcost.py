@@ -20,7 +20,12 @@ Public API
     BLOCK_FORMATS, SCALARS, BLOCK_SIZES      the default set
     block_cost_table(formats=BLOCK_FORMATS, block_sizes=BLOCK_SIZES, ...) -> DataFrame
     plot_block_cost(ax, table, block_size=32)      area per element product by part (stacked bars)
+    plot_block_energy(ax, table, block_size=32)    energy per element product by part (stacked bars)
     plot_scale_share(ax, table)                    scale path share of the unit vs block size
+    MEASURED_TABLE, REMEASURE_COMMAND              the committed measured table and how it was made
+    load_measured(path=None) -> DataFrame          read it (DataError when missing or malformed)
+    synth_inputs(spec, acc, block_size, lanes)     what decides a unit's netlist, without Yosys
+    check_measured(measured, live=None) -> DataFrame   status per row (current / stale), live area in
 """
 
 from __future__ import annotations
@@ -96,7 +101,12 @@ def _cost_row(job: tuple) -> dict:
            f"scale_path_{u}_per_product": parts["scale_path"] / n,
            "scale_path_share": parts["scale_path"] / hier,
            "delay_fo4": res.delay_fo4, "logic_depth": res.logic_depth,
-           "synth_source": res.source, "netlist_sha256": res.netlist_sha256}
+           "synth_source": res.source, "netlist_sha256": res.netlist_sha256,
+           # what decides the netlist (rtl.synth's cache key): a committed row is current while
+           # these match what the checkout would synthesise (synth_inputs)
+           "rtl_sha256": res.rtl_sha256, "script_sha256": res.script_sha256,
+           "library_sha256": res.library_sha256, "yosys_version": res.yosys_version,
+           "flow_version": res.flow_version}
     if energy:
         kw = {"cache_dir": Path(cache_dir)} if cache_dir else {}
         if block:
@@ -111,6 +121,8 @@ def _cost_row(job: tuple) -> dict:
             row["energy_multipliers_pj_per_product"] = mpy
             row["energy_accumulator_pj_per_product"] = e["pj_per_mac"] - mpy
         row["energy_source"] = e["source"]
+        row.update(energy_flow_version=ENERGY_FLOW_VERSION(), energy_n_blocks=n_blocks, energy_seed=seed,
+                   energy_dist="gaussian")
     return row
 
 
@@ -148,6 +160,150 @@ def block_cost_table(formats=BLOCK_FORMATS, block_sizes=BLOCK_SIZES, *, scalars=
     return pd.DataFrame(rows)
 
 
+def ENERGY_FLOW_VERSION() -> str:
+    """The gate-level energy flow's version (sim.toggles.FLOW_VERSION): part of an energy row's identity."""
+    from sim.toggles import FLOW_VERSION
+    return FLOW_VERSION
+
+
+# ---------------------------------------------------------------------------------------------
+# The committed measured table and its check against the checkout
+# ---------------------------------------------------------------------------------------------
+MEASURED_TABLE = Path(__file__).resolve().parents[1] / "hwmodel" / "data" / "blockcost" / "blockcost.csv"
+REMEASURE_COMMAND = ("python scripts/blockdot_cost.py --block-sizes 16 32 64 --energy-block-sizes 16 32 64 "
+                     "--jobs 2 --csv hwmodel/data/blockcost/blockcost.csv")
+# Columns every committed row must carry: its design, its figures and its provenance.
+IDENTITY = ("rtl_sha256", "script_sha256", "library_sha256", "yosys_version", "flow_version")
+MEASURED_COLUMNS = ("family", "acc", "kind", "block_size", "lanes", "netlist_sha256", *IDENTITY,
+                    "delay_fo4", "scale_path_share", "measured_utc", "command", "git_sha")
+
+
+def load_measured(path=None) -> pd.DataFrame:
+    """The committed measured table (scripts/blockdot_cost.py --csv): one row per unit, with its
+    provenance. Raises DataError when the file is missing or lacks a column of MEASURED_COLUMNS."""
+    from hwmodel.errors import DataError
+    path = Path(path) if path is not None else MEASURED_TABLE
+    if not path.is_file():
+        raise DataError(f"measured block cost table must exist, not missing: {path} (make it with "
+                        f"{REMEASURE_COMMAND})")
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"measured block cost table {path} must be a CSV, not unreadable ({exc})") from None
+    missing = [c for c in MEASURED_COLUMNS if c not in df.columns]
+    if missing or not any(c.startswith("area_per_product_") for c in df.columns):
+        raise DataError(f"measured block cost table {path} must have columns {list(MEASURED_COLUMNS)} "
+                        f"and area_per_product_<unit>, missing {missing or ['area_per_product_<unit>']}")
+    return df
+
+
+def unit_config_of(spec: str, acc: str, block_size, lanes: int = LANES):
+    """The config a row of the cost table was synthesised from (as _cost_row builds it)."""
+    from hwmodel.formats import parse_format
+    from rtl.unit import unit_config
+    fmt = parse_format(spec)
+    if hasattr(fmt, "block_size"):
+        return unit_config(_at_block_size(fmt, int(block_size)), acc, f"bdot:{int(lanes)}")
+    return unit_config(fmt, acc, "mac")
+
+
+def synth_inputs(spec: str, acc: str, block_size, lanes: int = LANES, library: str = "ge") -> dict:
+    """What decides the unit's netlist, computed without running Yosys: sha256 of the RTLIL text
+    rtl.synth.synthesize would hash (source-location attributes removed, as it does), of the flow
+    script and of the library, the Yosys version and the flow version. Equal to a committed row's
+    IDENTITY columns = rtl.synth would return the committed netlist (its cache key is these)."""
+    import hashlib
+    import re
+    import warnings
+
+    from amaranth.back import rtlil
+
+    from rtl import synth as rsynth
+    cfg = unit_config_of(spec, acc, block_size, lanes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rtl = rtlil.convert(cfg.create(), name=cfg.name)
+    rtl = re.sub(r"^[ \t]*attribute \\src .*\n", "", rtl, flags=re.M)   # as rtl.synth.synthesize
+    lib = rsynth.resolve_library(library)
+    script = rsynth.flow_script(cfg.name)
+    return {"rtl_sha256": hashlib.sha256(rtl.encode()).hexdigest(),
+            "script_sha256": hashlib.sha256(script.encode()).hexdigest(),
+            "library_sha256": lib.sha256, "yosys_version": rsynth.yosys_version(),
+            "flow_version": rsynth.FLOW_VERSION}
+
+
+def _row_key(r) -> tuple:
+    bs = r["block_size"]
+    return (str(r["family"]), str(r["acc"]), None if pd.isna(bs) else int(bs))
+
+
+def _synth_inputs_job(job: tuple) -> dict:
+    return synth_inputs(*job)
+
+
+def check_measured(measured: pd.DataFrame, live: pd.DataFrame | None = None, current=None,
+                   jobs: int = 1) -> pd.DataFrame:
+    """The committed rows with `status` and `area_from`, stale figures blanked, live figures in.
+
+    A row with a live synthesis in `live` (same family, acc, block size): its area, parts, delay
+    and netlist hash are the live ones (area_from 'live synthesis'); status 'current' when the live
+    netlist_sha256 equals the committed one, else 'stale: netlist changed' and its committed energy
+    is blanked (it was measured on another circuit). A row without: `current(row) -> dict` gives
+    the IDENTITY the checkout would synthesise (default synth_inputs); all equal -> 'current
+    (synthesis inputs match)', else 'stale: <which differ>' and its committed area and energy are
+    blanked. Energy rows also need the energy flow version they were measured with. Live rows with
+    no committed row are added (status 'live only', no energy). The synthesis inputs are computed
+    on `jobs` workers (hwmodel.pool)."""
+    out = measured.copy().reset_index(drop=True)
+    out["status"], out["area_from"] = "", "committed table"
+    live_by = {} if live is None else {_row_key(r): r for _, r in live.iterrows()}
+    if current is None:
+        # the rows without a live synthesis: their synthesis inputs, on the worker pool
+        from hwmodel.pool import map_ordered
+        todo = [i for i, r in out.iterrows() if _row_key(r) not in live_by]
+        got = map_ordered(_synth_inputs_job, [(str(out.at[i, "family"]), str(out.at[i, "acc"]),
+                                               out.at[i, "block_size"], int(out.at[i, "lanes"]))
+                                              for i in todo], jobs)
+        by_index = dict(zip(todo, got))
+        current = lambda r: by_index[r.name]      # noqa: E731  (r.name: the row's index)
+    figures = [c for c in out.columns if c.startswith(("area_", "scale_path_")) or c in ("delay_fo4", "logic_depth")]
+    energy = [c for c in out.columns if c.startswith("energy_") and c.endswith("_per_product")]
+    seen = set()
+    for i, r in out.iterrows():
+        k = _row_key(r)
+        if k in live_by:
+            seen.add(k)
+            lv = live_by[k]
+            same = str(lv["netlist_sha256"]) == str(r["netlist_sha256"])
+            for c in figures + ["netlist_sha256"]:
+                if c in lv:
+                    out.at[i, c] = lv[c]
+            out.at[i, "area_from"] = "live synthesis"
+            out.at[i, "status"] = "current" if same else "stale: netlist changed since the table was measured"
+            stale = not same
+        else:
+            cur = current(r)
+            diff = [c for c in IDENTITY if str(cur[c]) != str(r[c])]
+            out.at[i, "status"] = ("current (synthesis inputs match)" if not diff
+                                   else "stale: " + ", ".join(d.removesuffix("_sha256") for d in diff) + " changed")
+            stale = bool(diff)
+            if stale:
+                for c in figures:
+                    out.at[i, c] = math.nan
+        ev = r.get("energy_flow_version")
+        if stale or (isinstance(ev, str) and ev != ENERGY_FLOW_VERSION()):
+            for c in energy:
+                out.at[i, c] = math.nan
+            if not stale:
+                out.at[i, "status"] = f"energy stale: energy flow {ev} -> {ENERGY_FLOW_VERSION()}"
+    if live is not None:
+        extra = [r for _, r in live.iterrows() if _row_key(r) not in seen]
+        if extra:
+            add = pd.DataFrame(extra).assign(status="live only (no committed row)", area_from="live synthesis")
+            out = pd.concat([out, add], ignore_index=True)
+    return out
+
+
 def _label(r) -> str:
     acc = "" if r["acc"] == "float32" else f" / {r['acc'].split(':')[0]}"
     return f"{r['family']}{acc}"
@@ -166,6 +322,26 @@ def plot_block_cost(ax, table: pd.DataFrame, block_size: int = 32):
         ax.barh(labels, vals, left=left, label=p.replace("_", " "))
         left = [a + b for a, b in zip(left, vals)]
     ax.set_xlabel(f"area per element product ({unit}; block {block_size}, scalar MACs per MAC)")
+    ax.invert_yaxis()
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_block_energy(ax, table: pd.DataFrame, block_size: int = 32):
+    """Stacked horizontal bars: energy per element product (pJ) by part of each block format at
+    `block_size` and of the scalar MACs (a scalar MAC: multiplier and the rest); units without a
+    measured energy are left out."""
+    if "energy_pj_per_product" not in table:
+        return ax
+    sub = table[((table["kind"] == "scalar") | (table["block_size"] == block_size))
+                & table["energy_pj_per_product"].notna()].reset_index(drop=True)
+    labels = [_label(r) for _, r in sub.iterrows()]
+    left = [0.0] * len(sub)
+    for p in PARTS:
+        vals = [0.0 if v != v else v for v in sub.get(f"energy_{p}_pj_per_product", [0.0] * len(sub))]
+        ax.barh(labels, vals, left=left, label=p.replace("_", " "))
+        left = [a + b for a, b in zip(left, vals)]
+    ax.set_xlabel(f"energy per element product (pJ; block {block_size}, scalar MACs per MAC)")
     ax.invert_yaxis()
     ax.legend(fontsize="small")
     return ax

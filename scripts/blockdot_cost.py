@@ -7,7 +7,10 @@ Synthesises (Yosys) every catalogue block format's block dot unit at each block 
 INT8 / FP8-E4M3 / INT4 MACs, measures energy per element product by gate-level simulation at the
 --energy-block-sizes (none: area and delay only), and prints area per element product by part,
 the scale path in GE per element product and its share of the unit, delay (FO4) and energy, with
-the wall time of the run. Results are cached by content hash (HWDSE_CACHE_DIR).
+the wall time of the run. Results are cached by content hash (HWDSE_CACHE_DIR). --csv writes the
+table with its provenance on every row (date, exact command, commit, tool versions, and per unit the
+netlist sha256 and the hashes that decide it); the report's block-scaled section reads the committed
+copy, hwmodel/data/blockcost/blockcost.csv, and checks each row against the checkout.
 """
 
 from __future__ import annotations
@@ -15,6 +18,23 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+
+
+def stamp(df, argv):
+    """The table with its provenance on every row: date (UTC), the exact command, the commit, the
+    tool versions of this run and where the numbers come from."""
+    import datetime
+    import shlex
+
+    from hwmodel import provenance as P
+    tools = P.tool_versions()
+    return df.assign(
+        measured_utc=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        command="python scripts/blockdot_cost.py " + " ".join(shlex.quote(a) for a in argv),
+        git_sha=P.git_sha(), amaranth_version=tools["amaranth"], verilator_version=tools["verilator"],
+        numpy_version=P.package_version("numpy"),
+        source=("our synthesis (Yosys, rtl.synth) and gate-level simulation (Verilator, sim.energy) "
+                "of rtl.blockdot / rtl.mac units: scripts/blockdot_cost.py"))
 
 
 def main(argv=None) -> int:
@@ -28,6 +48,12 @@ def main(argv=None) -> int:
     ap.add_argument("--csv", default=None)
     ap.add_argument("--plot", default=None)
     args = ap.parse_args(argv)
+    if args.csv:
+        from pathlib import Path
+        parent = Path(args.csv).resolve().parent
+        if not parent.is_dir():
+            print(f"error: --csv folder must exist, not missing: {parent}", file=sys.stderr)
+            return 2
     from analysis.blockcost import BLOCK_FORMATS, PARTS, block_cost_table
     formats = [f for f in BLOCK_FORMATS if not args.only or f[0] in args.only]
     t0 = time.perf_counter()
@@ -48,7 +74,7 @@ def main(argv=None) -> int:
               + f"{100 * r['scale_path_share']:>7.1f}%{r['delay_fo4']:>7.0f}"
               + (f"{e:>8.3f}{es:>7.3f}" if e == e and e is not None else f"{'-':>8}{'-':>7}"))
     if args.csv:
-        df.to_csv(args.csv, index=False)
+        stamp(df, argv if argv is not None else sys.argv[1:]).to_csv(args.csv, index=False)
     if args.plot:
         import matplotlib
         matplotlib.use("Agg")

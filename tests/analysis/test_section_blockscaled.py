@@ -19,7 +19,7 @@ def test_section_builds_quick_with_table_figure_and_data(built):
     from hwmodel import quality as Q
     ctx, sec = built
     assert sec.key == "blockscaled" and sec.title == "Block-scaled formats" and sec.failed is None
-    head = sec.tables[0].frame
+    head = _table(sec, "SQNR (dB) and relative RMS dot error").frame
     assert set(head["format"]) >= {"int8", "float8_e4m3fn", "int4", "mxfp8_e4m3", "mxint8", "mxfp4",
                                    "jetfire_int8", "shiftquant_int4", "shiftquant_int8", "deepseek_fp8_act"}
     assert set(head.loc[head["family"] != head["format"], "block_size"]) == {32}
@@ -27,22 +27,49 @@ def test_section_builds_quick_with_table_figure_and_data(built):
     assert set(head.loc[head["format"] == "deepseek_fp8_act", "block_size"]) == {128}
     for d in Q.BLOCK_DISTRIBUTIONS:
         assert f"{d}_sqnr_db" in head and f"{d}_dot_rel_rms_err" in head
-    fig = sec.figures[0].path
-    assert fig.exists() and fig.stat().st_size > 10_000
+    assert len(sec.figures) == 3
+    for fig in sec.figures:
+        assert fig.path.exists() and fig.path.stat().st_size > 10_000
     df = pd.read_csv(ctx.outdir / "data" / "blockscaled_quality.csv")
     # the headline numbers are the study's, rounded
     row = head[head["format"] == "mxint8"].iloc[0]
     ref = df[(df["format"] == "mxint8") & (df["distribution"] == "gaussian")]["sqnr_db"].iloc[0]
     assert row["gaussian_sqnr_db"] == round(ref, 2)
-    assert all(t.source.startswith("our computation") for t in sec.tables)
+    assert all(t.source.startswith("our computation") for t in sec.tables[2:])
 
 
-def test_section_says_costs_are_not_there_rather_than_inventing_them(built):
-    from analysis.sections import blockscaled
-    _, sec = built
-    assert blockscaled.COSTS_NOTE in sec.notes
-    cols = " ".join(" ".join(t.frame.columns) for t in sec.tables)
-    assert "area" not in cols and "energy" not in cols
+def _table(sec, caption_start):
+    return next(t for t in sec.tables if t.caption.startswith(caption_start))
+
+
+def test_quick_section_shows_committed_costs_checked_and_fronts(built):
+    """Quick mode: the QUICK rows of the committed table at block 32, each checked current, their
+    figures as committed; the fronts and sentences made from them."""
+    import pandas as pd
+    from analysis import blockcost as BC
+    from analysis.sections import blockscaled as S
+    ctx, sec = built
+    cost = _table(sec, "Cost per element product").frame
+    assert set(cost["design"]) == {"mxfp4@32", "mxint8@32", "int8 MAC", "float8_e4m3fn MAC"}
+    assert set(cost["status"]) == {"current (synthesis inputs match)"}
+    assert "committed measured table" in sec.tables[0].source and BC.REMEASURE_COMMAND in sec.tables[0].source
+    m = BC.load_measured()
+    ref = m[(m["family"] == "mxfp4") & (m["block_size"] == 32)].iloc[0]
+    row = cost.set_index("design").loc["mxfp4@32"]
+    assert row["area_per_product_ge"] == round(ref["area_per_product_ge"], 1)
+    assert row["energy_pj_per_product"] == round(ref["energy_pj_per_product"], 3)
+    assert row["scale_path_share_pct"] == round(100 * ref["scale_path_share"], 1)
+    fronts = _table(sec, "Pareto fronts").frame
+    assert set(fronts["cost"]) == {"area", "energy"} and len(set(fronts["distribution"])) == 3
+    pts = pd.read_csv(ctx.outdir / "data" / "blockscaled_quality_cost.csv")
+    # every front member is a costed point, and nothing on a front is beaten by another point
+    for (c, d), f in fronts.groupby(["cost", "distribution"]):
+        col, q = S.COST_COLS[c], f"sqnr_{d}_db"
+        for _, r in f.iterrows():
+            p = pts[pts["design"] == r["design"]].iloc[0]
+            better = pts[(pts[col] <= p[col]) & (pts[q] >= p[q]) & ((pts[col] < p[col]) | (pts[q] > p[q]))]
+            assert better.empty
+    assert "scale path costs" in sec.notes and "non-dominated on all 3 distributions" in sec.notes
 
 
 def test_finding_sentence_is_computed_from_the_frame(built):
