@@ -187,14 +187,18 @@ def energy_law_frame(df: pd.DataFrame, laws: dict) -> pd.DataFrame:
 _FRAMES: dict = {}
 
 
-def frames(ctx: ReportContext) -> dict:
+def frames(ctx: ReportContext, compute: bool = True) -> dict | None:
     """The arrays frames of this report run, computed once (the findings section reads them too):
     {"plan", "df" (one row per design and size), "laws", "sizes" (size_table), "law" (law_frame),
-    "energy_laws", "energy_law" (energy_law_frame, empty without an energy law)}."""
+    "energy_laws", "energy_law" (energy_law_frame, empty without an energy law)}. compute=False:
+    None unless this run's arrays section has computed them (synthesis is never started for a
+    reader)."""
     p = plan(ctx.quick)
     key = (str(ctx.outdir), str(ctx.cache_dir), ctx.quick, repr(p))
     if key in _FRAMES:
         return _FRAMES[key]
+    if not compute:
+        return None
     df = measure(p, ctx.cache_dir)
     laws = fit_laws(df, p["holdout"])
     elaws = fit_energy_laws(df, p["holdout"])
