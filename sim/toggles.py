@@ -69,20 +69,28 @@ def runtime_dir(cache_dir: Path) -> Path:
     return Path(cache_dir) / "verilator" / ("runtime-" + key[:16])
 
 
-def build_sim(netlist: Netlist, cache_dir: Path = DEFAULT_CACHE) -> GateSim:
-    """The Verilator model of a netlist, built once per (netlist, library) under cache_dir. The
+def build_sim(netlist: Netlist, cache_dir: Path = DEFAULT_CACHE, trace: str = "cells") -> GateSim:
+    """The Verilator model of a netlist, built once per (netlist, library, trace) under cache_dir.
+
+    trace="cells" (energy: only the cell output pins are counted) builds faster; trace="all" also
+    traces every cell input pin and wire (sim.activity hands input-pin activity to OpenSTA). A
+    model traced "all" also answers a "cells" request (its output-pin toggles are the same). The
     build flags are not part of the key: every choice of them gives the same toggles (tested)."""
     clock, reset = _clock_reset(netlist)
-    # Keyed by what the model is built from (not FLOW_VERSION, which covers post-processing).
-    h = cache_key(GATESIM_VERSION, netlist.sim_verilog, netlist.liberty_text)
-    build = Path(cache_dir) / "verilator" / h[:24]
+    # Keyed by what the model is built from (not FLOW_VERSION, which covers post-processing); a
+    # fully traced model keeps the key models had before trace modes existed.
+    h_all = cache_key(GATESIM_VERSION, netlist.sim_verilog, netlist.liberty_text)
+    root = Path(cache_dir) / "verilator"
+    build = root / h_all[:24]
+    if trace != "all" and not (build / "obj" / "Vtop").exists():
+        build = root / cache_key(GATESIM_VERSION, netlist.sim_verilog, netlist.liberty_text, f"trace={trace}")[:24]
     if not (build / "obj" / "Vtop").exists():
         # Build in a private directory, then rename: a concurrent or interrupted build never
         # leaves a half-built model at the final path.
         tmp = Path(tempfile.mkdtemp(dir=Path(cache_dir).mkdir(parents=True, exist_ok=True) or cache_dir,
                                     prefix="vbuild_"))
         GateSim(netlist.sim_verilog, netlist.name, netlist.cells, netlist.inputs, netlist.outputs,
-                clock, reset, tmp, runtime_dir=runtime_dir(cache_dir))
+                clock, reset, tmp, trace=trace, runtime_dir=runtime_dir(cache_dir))
         build.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.replace(tmp, build)
@@ -90,7 +98,7 @@ def build_sim(netlist: Netlist, cache_dir: Path = DEFAULT_CACHE) -> GateSim:
             import shutil
             shutil.rmtree(tmp, ignore_errors=True)
     return GateSim(netlist.sim_verilog, netlist.name, netlist.cells, netlist.inputs, netlist.outputs,
-                   clock, reset, build)
+                   clock, reset, build, trace=trace)
 
 
 def simulate(netlist: Netlist, stimulus: dict[str, np.ndarray], cache_dir: Path = DEFAULT_CACHE,

@@ -146,3 +146,43 @@ def test_fast_build_counts_the_same_toggles_as_the_reference_build(cache, tmp_pa
         out, tog = results[tag]
         assert np.array_equal(out, ref_out), tag
         assert per_pin(tog) == ref, tag
+
+
+@pytest.mark.sim
+@pytest.mark.synth
+def test_activity_models_trace_input_pins_and_serve_energy_requests(tmp_path):
+    """sim.activity needs cell input pins (OpenSTA gets their activity): its fully traced model
+    has them, the energy model ("cells") has output pins only, and a cache holding only the full
+    model answers an energy request with it (same toggles, no second build)."""
+    from amaranth.hdl import Module
+    from amaranth.lib import wiring
+    from amaranth.lib.wiring import In, Out
+
+    from sim.netlist import synthesize
+    from sim.toggles import build_sim
+
+    class Reg(wiring.Component):
+        d: In(4)
+        q: Out(4)
+
+        def elaborate(self, platform):
+            m = Module()
+            m.d.sync += self.q.eq(self.d)
+            return m
+
+    nl = synthesize(Reg(), "reg4", "ge", tmp_path)
+    stim = np.arange(40, dtype=np.uint64)[:, None] % 16
+    full = build_sim(nl, tmp_path, trace="all")
+    _, tog_full = full.run(stim)
+    flop = next(i for i, t in full._instances.items() if nl.cells[t].ff is not None)
+    ins = set(nl.cells[full._instances[flop]].inputs)
+    assert ins & set(tog_full[flop])                        # input pins traced
+    fast = build_sim(nl, tmp_path)                          # the full model answers this
+    assert fast.build_dir == full.build_dir
+    other = tmp_path / "other"
+    lean = build_sim(nl, other)
+    _, tog_lean = lean.run(stim)
+    assert not ins & set(tog_lean[flop])                    # outputs only
+    def outputs(tog):
+        return {i: [tog[i].get(p, 0) for p, _ in nl.cells[t].outputs] for i, t in full._instances.items()}
+    assert outputs(tog_lean) == outputs(tog_full)
