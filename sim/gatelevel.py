@@ -278,19 +278,21 @@ MAKE_VARS = ("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1")
 REFERENCE = {"build_flags": ("-O3", "-CFLAGS", "-O1"), "make_vars": (), "trace": "all"}  # before
 # Verilator's runtime library objects: the same for every model built with the same flags.
 RUNTIME_OBJS = ("verilated.o", "verilated_saif_c.o", "verilated_threads.o")
+TRACE_MODES = ("cells", "outputs", "all")
 
 
 class GateSim:
     """A Verilator model of a mapped netlist, built once, run on many stimulus streams.
 
     inputs / outputs: [(port, width)] of the top module (inputs of any width: a port wider than
-    64 bits takes ceil(width / 64) stimulus words; outputs wider than 64 bits are not recorded). clock / reset: port names or None (a combinational design: one vector per step;
-    outputs are sampled after the inputs settle). Reset is active high for n_reset cycles.
+    64 bits takes ceil(width / 64) stimulus words; outputs wider than 64 bits are not recorded).
+    clock / reset: port names or None (a combinational design: one vector per step; outputs are
+    sampled after the inputs settle). Reset is active high for n_reset cycles.
     build_flags / make_vars: Verilator options and make variables of the build (BUILD_FLAGS,
-    MAKE_VARS). trace: "cells" traces the cell
-    output pins only (the nets whose toggles are counted; faster to build), "outputs" also the
-    netlist's own wires, "all" every pin and wire (the reference). runtime_dir: where Verilator's
-    runtime objects are kept between builds (None: compiled for every build).
+    MAKE_VARS). trace: "cells" traces the cell output pins only (the nets whose toggles are
+    counted; faster to build), "outputs" also the netlist's own wires, "all" every pin and wire
+    (the reference; sim.activity needs the input pins). runtime_dir: where Verilator's runtime
+    objects are kept between builds (None: compiled for every build).
     """
 
     def __init__(self, netlist_v: str, top: str, cells: dict[str, LibCell],
@@ -298,6 +300,8 @@ class GateSim:
                  clock: str | None, reset: str | None, build_dir: Path, jobs: int = 2,
                  build_flags: tuple[str, ...] | None = None, make_vars: tuple[str, ...] | None = None,
                  trace: str = "cells", runtime_dir: Path | None = None):
+        if trace not in TRACE_MODES:
+            raise ValueError(f"trace must be one of {', '.join(TRACE_MODES)}, not {trace!r}")
         self.top, self.cells = top, cells
         self.trace = trace
         self.runtime_dir = Path(runtime_dir).resolve() if runtime_dir else None
