@@ -18,8 +18,7 @@
         GEMM tiles: A (R x K) and B (K x C) drawn from `dist` and quantised to the format, fed
         back to back (clear with each tile's first step, a drain pulse with its last); energy
         = k_cal x weighted toggles / (tiles x R x C x K), with sim.energy's one calibration
-        constant. Arrays whose operand buses exceed 64 bits (R or C x bits > 64) are refused:
-        the simulator drives ports of at most 64 bits.
+        constant. Operand buses wider than 64 bits go to the simulator as 64-bit words.
     array_table(designs, sizes, ..., energy_sizes=()) -> DataFrame, one row per (design, size)
     block_array_area / block_array_energy / block_array_table: the same for arrays of block dot
         units (rtl.blockdot.BlockDotArray, broadcast or systolic skew), per element product
@@ -57,7 +56,7 @@ from hwmodel.errors import UnsupportedConfig
 MAX_SYNTH_DIM = 16
 MAX_INLINE_DIM = 8        # the largest R or C the "inline" and "flat" modes take
 SYNTH_MODES = ("auto", "inline", "hier", "flat")
-MAX_SIM_BUS_BITS = 64     # sim.energy.simulate drives input ports of at most 64 bits
+MAX_SIM_BUS_BITS = 64     # block units: sim.energy.block_energy still drives ports of at most 64 bits
 DEFAULT_SIZES = (1, 2, 4, 8)
 DESIGNS = (("int8", "kulisch"), ("int8", "fp32"), ("float8_e4m3fn", "kulisch"), ("float8_e4m3fn", "fp32"))
 
@@ -131,11 +130,17 @@ def array_area(in_fmt, acc, rows: int, cols: int, library: str = "ge", cache_dir
 
 
 def _pack(codes: np.ndarray, bits: int) -> np.ndarray:
-    """Lane i of each row in bits [i*bits, (i+1)*bits): rows of codes -> one integer per row."""
-    out = np.zeros(codes.shape[0], dtype=np.uint64)
+    """Lane i of each row in bits [i*bits, (i+1)*bits): rows of codes -> one integer per row, as
+    uint64 words [row, word] (least significant first) when the lanes need more than 64 bits."""
+    words = max(1, -(-codes.shape[1] * bits // 64))
+    out = np.zeros((codes.shape[0], words), dtype=np.uint64)
     for i in range(codes.shape[1]):
-        out |= (codes[:, i].astype(np.uint64) & np.uint64((1 << bits) - 1)) << np.uint64(i * bits)
-    return out
+        v = codes[:, i].astype(np.uint64) & np.uint64((1 << bits) - 1)
+        w, off = divmod(i * bits, 64)
+        out[:, w] |= v << np.uint64(off)
+        if off + bits > 64:
+            out[:, w + 1] |= v >> np.uint64(64 - off)
+    return out[:, 0] if words == 1 else out
 
 
 def array_energy(in_fmt, acc, rows: int, cols: int, k: int = 64, tiles: int = 8, dist: str = "gaussian",
@@ -150,9 +155,6 @@ def array_energy(in_fmt, acc, rows: int, cols: int, k: int = 64, tiles: int = 8,
     comp, name, cfg = _design(in_fmt, acc, rows, cols)
     mac_cfg = cfg if rows == cols == 1 else cfg.mac
     bits = mac_cfg.in_fmt.bits
-    if max(rows, cols) * bits > MAX_SIM_BUS_BITS:
-        raise UnsupportedConfig(f"array energy needs operand buses of at most {MAX_SIM_BUS_BITS} bits "
-                                f"(the simulator's port limit), not {max(rows, cols)} x {bits}")
     cache_dir = Path(cache_dir) if cache_dir else senergy.DEFAULT_CACHE
     d = emodel.check_distribution(dist)
     net = senergy.synthesize(comp, name, library, cache_dir)

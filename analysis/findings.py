@@ -13,6 +13,9 @@ each figure from the frame on its own.
     block_formats_at_isoarea(table, sweep) each block-scaled design's peak TOPS, ratio and SQNR
     verdict(table, sweep, fmt, acc)        a what-if's verdict: cheaper/dearer, more/less accurate
                                            than INT8/Kulisch and FP8-E4M3 at the same clock and area
+    array_overhead(arrays)                 per design: array area/energy per MAC vs the single MAC
+                                           at the largest measured size, and the laws' 128x128
+                                           extrapolation with their held-out errors
 """
 
 from __future__ import annotations
@@ -298,6 +301,48 @@ def accelerator_winners(win: pd.DataFrame | None) -> list[Finding]:
             parts.append(part)
         out.append(Finding(f"Whole accelerator (array + buffer, same budget and clock), {what}: "
                            + "; ".join(parts) + ".", tuple(figs), "whole-accelerator table"))
+    return out
+
+
+def array_overhead(arrays: dict | None, extrapolate: int = 128) -> list[Finding]:
+    """From the arrays section's frames (analysis.sections.arrays.frames: "sizes", "law" and
+    "energy_law"), one sentence per design: area per MAC against the single MAC at the largest
+    synthesised size, energy per MAC against the single MAC at the largest simulated size (where
+    there is one), and the per-MAC cost the area law (and the energy law, where fitted)
+    extrapolates to at `extrapolate` x `extrapolate`, with its error on the held-out size."""
+    if not arrays or arrays.get("law") is None or arrays["law"].empty:
+        return []
+    sizes, law = arrays["sizes"], arrays["law"]
+    elaw = arrays.get("energy_law")
+    col = f"extrapolated_{extrapolate}x{extrapolate}_vs_mac"
+    out = []
+    for _, lr in law.iterrows():
+        g = sizes[sizes["design"] == lr["design"]]
+        if g.empty or col not in lr:
+            continue
+        big = g.loc[g["macs"].idxmax()]
+        figs = [(f"area per MAC vs MAC at {big['size']}", float(big["area_per_mac_vs_mac"]))]
+        text = (f"{lr['design']} array: at {big['size']} (the largest synthesised) a MAC costs "
+                f"**{fmt_figure(figs[0][1], 'x')}** the single MAC's area")
+        if "energy_per_mac_vs_mac" in g:
+            e = g[g["energy_per_mac_vs_mac"].notna() & (g["macs"] > 1)]
+            if not e.empty:
+                eb = e.loc[e["macs"].idxmax()]
+                figs.append((f"energy per MAC vs MAC at {eb['size']}", float(eb["energy_per_mac_vs_mac"])))
+                text += (f" and, at {eb['size']} (the largest simulated), **{fmt_figure(figs[-1][1], 'x')}** "
+                         "its energy")
+        figs += [("area law held-out error %", float(lr["held_out_error_pct"])),
+                 (f"area per MAC vs MAC at {extrapolate}x{extrapolate}", float(lr[col]))]
+        text += (f"; the area law, held out on {lr['held_out']} (error **{fmt_figure(figs[-2][1], ' %')}**), "
+                 f"extrapolates to **{fmt_figure(figs[-1][1], 'x')}** at {extrapolate}x{extrapolate}")
+        el = elaw[elaw["design"] == lr["design"]] if elaw is not None and not elaw.empty else None
+        if el is not None and not el.empty and col in el:
+            er = el.iloc[0]
+            figs += [("energy law held-out error %", float(er["held_out_error_pct"])),
+                     (f"energy per MAC vs MAC at {extrapolate}x{extrapolate}", float(er[col]))]
+            text += (f", the energy law (held out on {er['held_out']}, error "
+                     f"**{fmt_figure(figs[-2][1], ' %')}**) to **{fmt_figure(figs[-1][1], 'x')}**")
+        out.append(Finding(text + ".", tuple(figs), "arrays section: size table and law tables"))
     return out
 
 

@@ -87,7 +87,7 @@ def netlist_activity(netlist_v: str, top: str, liberty, stimulus: dict, *, label
     ins, outs = _ports(netlist_v, top)
     nl = Netlist(top, netlist_v, path.stem, text, sub, ins, outs, {}, "um2", "")
     names = {p for p, _ in ins}
-    gs = build_sim(nl, Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE)
+    gs = build_sim(nl, Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE, trace="all")  # input pins too
     unknown = sorted(set(stimulus) - {p for p, _ in gs.inputs})
     if unknown:
         raise UnsupportedConfig(f"stimulus ports must be inputs of {top}, not {unknown}")

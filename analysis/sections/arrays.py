@@ -7,13 +7,19 @@ area(R, C) = a*R*C + b*(R(R-1) + C(C-1))/2 + c fitted on every measured size but
 that held-out size, then used to extrapolate to large arrays (labelled as extrapolation, with the
 held-out error beside it).
 
-`plan(quick)` says which designs and sizes the section measures; larger sizes and more designs
-come from `python benchmarks/bench_arrays.py` (Verilator builds of 4x4 and 8x8 arrays take 5-18
-minutes each here, too long for the default report).
+`plan(quick, large)` says which designs and sizes the section measures. The default fits the
+report's cold budget (energy at 1x1 and 2x2); `hwdse report --arrays-large` (which sets the
+environment variable HWDSE_ARRAYS_LARGE=1 for the run) adds 8x8 area and energy at 4x4 and 8x8, and
+the energy law fitted on 1x1/2x2/4x4 and held out on 8x8; so does
+`python benchmarks/bench_arrays.py --sizes 1,2,4,8 --energy-sizes 1,2,4,8`.
+
+`frames(ctx)` computes the section's frames once per report run; the findings section reads them
+(as it reads the iso-area section's).
 """
 
 from __future__ import annotations
 
+import os
 import re
 
 import pandas as pd
@@ -27,11 +33,22 @@ UNIT = "ge"
 # with equal R*C and equal skew count (R x C and C x R) carry the same information: a rectangular
 # size with R*C equal to a square's (1x4 beside 2x2) separates the skew term from the PE term.
 DEFAULT_PLAN = {
-    "designs": (("int8", "kulisch"), ("float8_e4m3fn", "fp32")),
+    "designs": (("int8", "kulisch"), ("float8_e4m3fn", "fp32"), ("int4", "kulisch")),
     "sizes": ((1, 1), (1, 2), (2, 2), (1, 4), (4, 4)),
     "holdout": (4, 4),
     "energy_sizes": ((1, 1), (2, 2)),
 }
+# --arrays-large: 8x8 synthesised and held out; energy at every square size, so that the energy law
+# (three coefficients) is fitted on 1x1, 2x2, 4x4 and checked on 8x8. Verilator builds of 4x4 and
+# 8x8 arrays take minutes each (benchmarks/bench_gatesim.py), too long for the default report.
+LARGE_PLAN = {
+    "designs": (("int8", "kulisch"), ("float8_e4m3fn", "fp32"), ("float8_e4m3fn", "kulisch"),
+                ("int4", "kulisch")),
+    "sizes": ((1, 1), (1, 2), (2, 2), (1, 4), (4, 4), (8, 8)),
+    "holdout": (8, 8),
+    "energy_sizes": ((1, 1), (2, 2), (4, 4), (8, 8)),
+}
+LARGE_ENV = "HWDSE_ARRAYS_LARGE"
 QUICK_PLAN = {
     "designs": (("int8", "kulisch"),),
     "sizes": ((1, 1), (1, 2), (1, 3), (2, 2)),
@@ -40,8 +57,16 @@ QUICK_PLAN = {
 }
 
 
-def plan(quick: bool) -> dict:
-    return dict(QUICK_PLAN if quick else DEFAULT_PLAN)
+def large_requested() -> bool:
+    """True when the larger arrays were asked for (`hwdse report --arrays-large`)."""
+    return os.environ.get(LARGE_ENV, "").strip() not in ("", "0")
+
+
+def plan(quick: bool, large: bool | None = None) -> dict:
+    """The designs and sizes measured: quick, default, or large (None: as large_requested())."""
+    if quick:
+        return dict(QUICK_PLAN)
+    return dict(LARGE_PLAN if (large_requested() if large is None else large) else DEFAULT_PLAN)
 
 
 def _label(f: str, a: str) -> str:
@@ -121,6 +146,69 @@ def law_frame(df: pd.DataFrame, laws: dict) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def fit_energy_laws(df: pd.DataFrame, holdout) -> dict:
+    """{(in_fmt, acc): AreaLaw in pJ per cycle} for the designs with energy at `holdout` and at three
+    or more other sizes (the law's three coefficients); others have no energy law."""
+    from analysis.arrays import fit_energy_law
+    if "pj_per_mac" not in df:
+        return {}
+    out = {}
+    for k, g in df.groupby(["in_fmt", "acc"], sort=False):
+        e = g[pd.to_numeric(g["pj_per_mac"], errors="coerce") > 0]
+        keys = set(zip(e["rows"].astype(int), e["cols"].astype(int)))
+        if tuple(holdout) in keys and len(keys) >= 4:
+            out[k] = fit_energy_law(e, tuple(holdout))
+    return out
+
+
+def energy_law_frame(df: pd.DataFrame, laws: dict) -> pd.DataFrame:
+    """Per design with an energy law: coefficients (pJ per cycle), held-out error, and the per-MAC
+    energy it extrapolates to, against the single MAC's measured pJ per MAC."""
+    out = []
+    for (f, a), law in laws.items():
+        g = df[(df["in_fmt"] == f) & (df["acc"] == a)]
+        mac = float(g["mac_pj_per_mac"].dropna().iloc[0])
+        row = {"design": _label(f, a), "a_per_pe_pj": round(law.a, 5),
+               "b_per_skew_stage_pj": round(law.b, 5), "c_fixed_pj": round(law.c, 5),
+               "fitted_sizes": " ".join(f"{r}x{c}" for r, c in law.fit_sizes),
+               "held_out": f"{law.holdout[0]}x{law.holdout[1]}",
+               "held_out_measured_pj": round(law.holdout_measured, 4),
+               "held_out_predicted_pj": round(law.holdout_predicted, 4),
+               "held_out_error_pct": round(100 * law.holdout_error, 3),
+               "mac_pj_per_mac": round(mac, 4)}
+        for s in EXTRAPOLATE:
+            pm = float(law.per_mac(s, s))
+            row[f"extrapolated_pj_per_mac_{s}x{s}"] = round(pm, 4)
+            row[f"extrapolated_{s}x{s}_vs_mac"] = round(pm / mac, 4)
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+_FRAMES: dict = {}
+
+
+def frames(ctx: ReportContext, compute: bool = True) -> dict | None:
+    """The arrays frames of this report run, computed once (the findings section reads them too):
+    {"plan", "df" (one row per design and size), "laws", "sizes" (size_table), "law" (law_frame),
+    "energy_laws", "energy_law" (energy_law_frame, empty without an energy law)}. compute=False:
+    None unless this run's arrays section has computed them (synthesis is never started for a
+    reader)."""
+    p = plan(ctx.quick)
+    key = (str(ctx.outdir), str(ctx.cache_dir), ctx.quick, repr(p))
+    if key in _FRAMES:
+        return _FRAMES[key]
+    if not compute:
+        return None
+    df = measure(p, ctx.cache_dir)
+    laws = fit_laws(df, p["holdout"])
+    elaws = fit_energy_laws(df, p["holdout"])
+    fr = {"plan": p, "df": df, "laws": laws, "sizes": size_table(df, laws, p["holdout"]),
+          "law": law_frame(df, laws), "energy_laws": elaws, "energy_law": energy_law_frame(df, elaws)}
+    _FRAMES.clear()
+    _FRAMES[key] = fr
+    return fr
+
+
 def plot_area_per_mac(ax, df: pd.DataFrame, laws: dict, max_dim: int = max(EXTRAPOLATE)) -> None:
     """Measured area per MAC against MACs in the array (points; the held-out size hollow), the
     law's per-MAC prediction for square arrays up to max_dim (line), and each design's single MAC
@@ -155,11 +243,8 @@ def plot_area_per_mac(ax, df: pd.DataFrame, laws: dict, max_dim: int = max(EXTRA
 def build(ctx: ReportContext) -> Section:
     from analysis.plots import new_figure, savefig
 
-    p = plan(ctx.quick)
-    df = measure(p, ctx.cache_dir)
-    laws = fit_laws(df, p["holdout"])
-    sizes = size_table(df, laws, p["holdout"])
-    lawf = law_frame(df, laws)
+    fr = frames(ctx)
+    p, df, laws, sizes, lawf, elawf = fr["plan"], fr["df"], fr["laws"], fr["sizes"], fr["law"], fr["energy_law"]
 
     # One tool/library provenance for all sizes; each size's netlist hash is in its own row.
     tools = dict.fromkeys(re.sub(r",? ?netlist sha256 [0-9a-f]+", "", str(x)) for x in df["area_source"])
@@ -180,6 +265,11 @@ def build(ctx: ReportContext) -> Section:
               f"trust it to about the held-out error at best)", lawf,
               f"fitted by least squares (analysis.arrays.fit_area_law) to {area_src}"),
     ]
+    if not elawf.empty:
+        tables.append(Table(f"The energy law per design: the array's energy per cycle (pJ) = a*R*C + "
+                            f"b*(R(R-1) + C(C-1))/2 + c, fitted on all energy sizes but the held-out one, "
+                            f"its error there, and its EXTRAPOLATION per MAC to {ex}", elawf,
+                            "fitted by least squares (analysis.arrays.fit_energy_law) to" + e_src[len("; energy:"):]))
     if "energy_error" in df and df["energy_error"].notna().any():
         bad = df[df["energy_error"].notna()]
         tables.append(Table("Array sizes whose energy could not be simulated",
@@ -196,17 +286,27 @@ def build(ctx: ReportContext) -> Section:
         pass
     return Section(key="arrays", title="MAC arrays: area and energy per MAC against the single MAC",
                    intro=_intro(p, ctx.quick), tables=tables, figures=figures,
-                   notes=_notes(lawf, sizes))
+                   notes=_notes(lawf, sizes, elawf))
 
 
 def _intro(p: dict, quick: bool) -> str:
     designs = ", ".join(_label(f, a) for f, a in p["designs"])
     sizes = ", ".join(f"{r}x{c}" for r, c in p["sizes"])
     held = f"{p['holdout'][0]}x{p['holdout'][1]}"
-    energy = (f"Energy per MAC comes from gate-level simulation (Verilator) of the array's netlist on "
-              f"GEMM tiles, at {', '.join(f'{r}x{c}' for r, c in p['energy_sizes'])} only: a 4x4 array "
-              f"takes 5-8 minutes and an 8x8 13-18 minutes to build here."
-              if p["energy_sizes"] else "Quick mode: INT8 into Kulisch only, no energy.")
+    esz = ", ".join(f"{r}x{c}" for r, c in p["energy_sizes"])
+    if not p["energy_sizes"]:
+        energy = "Quick mode: INT8 into Kulisch only, no energy."
+    elif p is not None and p.get("holdout") == LARGE_PLAN["holdout"]:
+        energy = (f"Energy per MAC comes from gate-level simulation (Verilator) of the array's netlist on "
+                  f"GEMM tiles at {esz} (the larger arrays, asked for with `hwdse report --arrays-large`); "
+                  f"the same law fitted to the energy per cycle is held out on "
+                  f"{p['holdout'][0]}x{p['holdout'][1]}.")
+    else:
+        energy = (f"Energy per MAC comes from gate-level simulation (Verilator) of the array's netlist on "
+                  f"GEMM tiles, at {esz} only, which fits the report's time budget: 4x4 and 8x8 arrays "
+                  f"take minutes each to build here. `hwdse report --arrays-large` adds them (8x8 "
+                  f"area, energy at 4x4 and 8x8, FP8-E4M3 into Kulisch, and the energy law held out "
+                  f"on 8x8).")
     return (
         f"Output-stationary R x C arrays of {designs} are synthesised at {sizes} (Yosys onto the "
         "NAND2-equivalent library; the area includes the skew registers that delay A's rows and "
@@ -215,12 +315,12 @@ def _intro(p: dict, quick: bool) -> str:
         f"fixed logic) is fitted on every size except {held}, which is held out and predicted: its "
         "error is stated before the law is used to extrapolate. The rectangular sizes separate the "
         f"skew term from the PE term (1x4 and 2x2 have the same R*C). {energy} Larger sizes and "
-        "more designs: `python benchmarks/bench_arrays.py --sizes 1,2,4,8 --energy-sizes 1,2,4` "
-        "(INT8 and FP8-E4M3 into Kulisch and FP32; 16x16 exceeds the 600 s synthesis limit here)."
+        "more designs: `python benchmarks/bench_arrays.py --sizes 1,2,4,8 --energy-sizes 1,2,4,8` "
+        "(INT8, INT4 and FP8-E4M3 into Kulisch and FP32; 16x16 exceeds the 600 s synthesis limit here)."
     )
 
 
-def _notes(lawf: pd.DataFrame, sizes: pd.DataFrame) -> str:
+def _notes(lawf: pd.DataFrame, sizes: pd.DataFrame, elawf: pd.DataFrame | None = None) -> str:
     lines = []
     for _, r in lawf.iterrows():
         g = sizes[sizes["design"] == r["design"]]
@@ -243,4 +343,11 @@ def _notes(lawf: pd.DataFrame, sizes: pd.DataFrame) -> str:
                 lines.append("  Energy per MAC against the single MAC: "
                              + ", ".join(f"{s} {v:.3f}x" for s, v in ratios)
                              + " (gate-level simulation on GEMM tiles).")
+        el = elawf[elawf["design"] == r["design"]] if elawf is not None and not elawf.empty else None
+        if el is not None and not el.empty:
+            e = el.iloc[0]
+            lines.append(f"  Energy law, held out on {e['held_out']}: error {e['held_out_error_pct']:+.2f} %; "
+                         "extrapolated energy per MAC: "
+                         + ", ".join(f"{s}x{s} {e[f'extrapolated_{s}x{s}_vs_mac']:.3f}x" for s in EXTRAPOLATE)
+                         + " the single MAC.")
     return "\n".join(lines)

@@ -13,7 +13,7 @@ def build(ctx: ReportContext) -> Section:
 
     from analysis import findings, pareto, plots
     from analysis.config import FO4_SOURCE
-    from analysis.sections import isoarea as iso_section
+    from analysis.sections import arrays as arr_section, isoarea as iso_section
 
     fr = iso_section.frames(ctx)
     table, target, sweep, iso = fr["table"], fr["target"], fr["sweep"], fr["iso"]
@@ -27,6 +27,7 @@ def build(ctx: ReportContext) -> Section:
     if target is not None and "meets_clock" in table:
         items.append(findings.clock_needs(table))
     items += findings.accelerator_winners(fr.get("accel_winners"))
+    items += findings.array_overhead(arr_section.frames(ctx, compute=False))
     if fr.get("accel_winners") is None:
         from analysis import accelerator
         if not accelerator.available():

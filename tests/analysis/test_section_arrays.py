@@ -61,7 +61,7 @@ def test_section_recovers_an_exact_law(tmp_path, monkeypatch, quick):
         "pj_per_mac": 0.1 * (1 + 0.01 * r * cc), "energy_source": "synthetic energy (test)"})
     s = sec.build(_ctx(tmp_path, quick))
     law = s.tables[1].frame
-    assert len(law) == (1 if quick else 2)
+    assert len(law) == (1 if quick else len(sec.DEFAULT_PLAN["designs"]))
     for _, r in law.iterrows():
         assert r["a_per_pe_ge"] == pytest.approx(a, abs=1e-3)
         assert r["b_per_skew_stage_ge"] == pytest.approx(b, abs=1e-3)
@@ -91,3 +91,66 @@ def test_section_keeps_area_when_energy_fails(tmp_path, monkeypatch):
     s = sec.build(_ctx(tmp_path, quick=False))
     assert "pj_per_mac" not in s.tables[0].frame
     assert "verilator missing" in s.tables[-1].frame["energy_error"].iloc[0]
+
+
+def test_default_plan_has_int4_energy_and_large_plan_holds_out_8x8(monkeypatch):
+    monkeypatch.delenv(sec.LARGE_ENV, raising=False)
+    d = sec.plan(quick=False)
+    assert ("int4", "kulisch") in d["designs"] and (1, 1) in d["energy_sizes"]
+    assert d == sec.DEFAULT_PLAN
+    monkeypatch.setenv(sec.LARGE_ENV, "1")
+    big = sec.plan(quick=False)
+    assert big == sec.LARGE_PLAN and big["holdout"] == (8, 8) and (8, 8) in big["energy_sizes"]
+    assert sec.plan(quick=True) == sec.QUICK_PLAN          # quick stays quick
+    monkeypatch.setenv(sec.LARGE_ENV, "0")
+    assert sec.plan(quick=False) == sec.DEFAULT_PLAN
+
+
+def test_report_option_asks_for_the_large_arrays_and_restores_the_environment(monkeypatch, tmp_path):
+    import argparse
+    import os
+
+    from analysis import report
+    from analysis.commands import report as cmd
+    seen = {}
+
+    def fake_build_report(out, **kw):
+        seen["env"] = os.environ.get(sec.LARGE_ENV)
+        return []
+    monkeypatch.setattr(report, "build_report", fake_build_report)
+    monkeypatch.delenv(sec.LARGE_ENV, raising=False)
+    p = argparse.ArgumentParser()
+    cmd.add_arguments(p)
+    args = p.parse_args(["--out", str(tmp_path / "r"), "--cache-dir", str(tmp_path / "c"),
+                         "--only", "arrays", "--arrays-large"])
+    assert cmd.run(args) == 0
+    assert seen["env"] == "1" and sec.LARGE_ENV not in os.environ
+    args = p.parse_args(["--out", str(tmp_path / "r"), "--cache-dir", str(tmp_path / "c"), "--only", "arrays"])
+    cmd.run(args)
+    assert seen["env"] is None
+
+
+def test_large_plan_fits_and_checks_an_exact_energy_law(tmp_path, monkeypatch):
+    """Energy per cycle that follows the law exactly: the section recovers its coefficients, a
+    zero held-out error on 8x8, and the per-MAC extrapolation computed here from them."""
+    ae, be, ce = 0.36, 0.02, 0.05
+    monkeypatch.setattr(arrays, "array_area", _synthetic(1100.0, 15.5, 40.0, 1140.0))
+
+    def energy(f, acc, r, c, **kw):
+        per_cycle = ae * r * c + be * (r * (r - 1) + c * (c - 1)) / 2 + ce
+        return {"pj_per_mac": per_cycle / (r * c), "energy_source": "synthetic energy (test)"}
+    monkeypatch.setattr(arrays, "array_energy", energy)
+    monkeypatch.setenv(sec.LARGE_ENV, "1")
+    s = sec.build(_ctx(tmp_path, quick=False))
+    assert s.failed is None
+    el = s.tables[2].frame
+    assert "energy law" in s.tables[2].caption and len(el) == len(sec.LARGE_PLAN["designs"])
+    mac = ae + ce                                             # the 1x1 energy per MAC
+    for _, r in el.iterrows():
+        assert (r["a_per_pe_pj"], r["b_per_skew_stage_pj"], r["c_fixed_pj"]) == pytest.approx((ae, be, ce), abs=1e-5)
+        assert r["held_out"] == "8x8" and r["held_out_error_pct"] == pytest.approx(0, abs=1e-6)
+        want = (ae * 128 * 128 + be * 128 * 127 + ce) / (128 * 128)
+        assert r["extrapolated_pj_per_mac_128x128"] == pytest.approx(want, abs=1e-4)
+        assert r["extrapolated_128x128_vs_mac"] == pytest.approx(want / mac, abs=1e-4)
+    assert "8x8" in set(s.tables[0].frame["size"])
+    assert "Energy law, held out on 8x8" in s.notes
