@@ -322,7 +322,7 @@ def block_array_area(fmt, acc, rows: int, cols: int, lanes: int = 8, skew: bool 
     (R x C x lanes products a cycle), with synthesis time and provenance; array_area's shape,
     with `macs` = element products a cycle. 1x1 is the unit itself."""
     from rtl.synth import synthesize
-    check_size(rows, cols)
+    check_size(rows, cols, limit=MAX_INLINE_DIM)   # no hierarchical flow for block arrays yet
     comp, name, _ = _block_design(fmt, acc, rows, cols, lanes, skew)
     t0 = time.perf_counter()
     r = synthesize(comp, library, top=name, cache_dir=cache_dir)
