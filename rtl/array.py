@@ -81,6 +81,32 @@ class ArrayConfig:
         return MacArray(self)
 
 
+
+def delay_line(m: Module, sig, n: int, name: str):
+    """`sig` delayed by n registers `{name}_d0..` in m's sync domain (control bits reset to 0:
+    registers start at X in gate-level simulation)."""
+    for s in range(n):
+        r = Signal.like(sig, name=f"{name}_d{s}")
+        m.d.sync += r.eq(sig)
+        sig = r
+    return sig
+
+
+def row_drain(m: Module, drain, rows: int):
+    """The drain counter of an output-stationary array: a pulse on `drain` starts `idx` walking
+    rows 0..rows-1, one a cycle, while `active` is high. Returns (idx, active); the caller muxes
+    row idx onto its outputs."""
+    idx = Signal(range(rows), name="idx")
+    active = Signal(name="active")
+    with m.If(drain):
+        m.d.sync += [active.eq(1), idx.eq(0)]
+    with m.Elif(active):
+        with m.If(idx == rows - 1):
+            m.d.sync += active.eq(0)
+        with m.Else():
+            m.d.sync += idx.eq(idx + 1)
+    return idx, active
+
 class MacArray(wiring.Component):
     """See the module docstring. Argument: an ArrayConfig.
 
@@ -116,12 +142,7 @@ class MacArray(wiring.Component):
         R, C, bits = cfg.rows, cfg.cols, cfg.in_fmt.bits
 
         def delay(sig, n, name):
-            """`sig` delayed by n registers (control bits reset to 0: registers start at X)."""
-            for s in range(n):
-                r = Signal.like(sig, name=f"{name}_d{s}")
-                m.d.sync += r.eq(sig)
-                sig = r
-            return sig
+            return delay_line(m, sig, n, name)
 
         # input skew: row i (a, valid, clear) by i cycles, column j (b) by j cycles
         a_west = [delay(self.a_col[i], i, f"skew_a{i}") for i in range(R)]
@@ -154,15 +175,7 @@ class MacArray(wiring.Component):
             b_in = b_out
 
         # drain: a row counter walks rows 0..R-1 after a drain pulse
-        idx = Signal(range(R))
-        active = Signal()
-        with m.If(self.drain):
-            m.d.sync += [active.eq(1), idx.eq(0)]
-        with m.Elif(active):
-            with m.If(idx == R - 1):
-                m.d.sync += active.eq(0)
-            with m.Else():
-                m.d.sync += idx.eq(idx + 1)
+        idx, active = row_drain(m, self.drain, R)
         with m.Switch(idx):
             for i in range(R):
                 with m.Case(i):

@@ -65,6 +65,8 @@ BLOCKDOT_MUTANTS = {
 MAX_LANES = 256
 # The parts of a synthesis split (rtl.synth's area_by_part keys -> part): see `split_area`.
 PARTS = ("multipliers", "adder_tree", "scale_path", "accumulator", "control")
+# The Kulisch block register's sticky flags, in port order.
+KULISCH_FLAGS = ("nan", "pinf", "ninf", "overflow", "overflow_neg")
 
 
 def split_area(area_by_part: dict) -> dict:
@@ -505,7 +507,7 @@ class KulischBlockAcc(wiring.Component):
         m = Module()
         W = self.config.kulisch.width
         reg = Signal(signed(W))
-        flags = {k: Signal(name=f"{k}_q") for k in ("nan", "pinf", "ninf", "overflow", "overflow_neg")}
+        flags = {k: Signal(name=f"{k}_q") for k in KULISCH_FLAGS}
         base = Mux(self.clear, 0, reg)
         full = Signal(signed(W + 1))           # the exact sum of the register and the addend
         m.d.comb += full.eq(base + self.aligned)
@@ -547,7 +549,7 @@ class BlockDotUnit(wiring.Component):
         }
         if cfg.acc.kind == "kulisch":
             members["acc_out"] = Out(signed(cfg.acc_width))
-            members.update({k: Out(1) for k in ("nan", "pinf", "ninf", "overflow", "overflow_neg")})
+            members.update({k: Out(1) for k in KULISCH_FLAGS})
         else:
             members["acc_out"] = Out(cfg.acc_width)
         super().__init__(members)
@@ -593,7 +595,7 @@ class BlockDotUnit(wiring.Component):
                          acc.valid.eq(block_end), acc.clear.eq(self.clear),
                          self.acc_out.eq(acc.acc)]
             m.d.comb += [getattr(self, k).eq(getattr(acc, k))
-                         for k in ("nan", "pinf", "ninf", "overflow", "overflow_neg")]
+                         for k in KULISCH_FLAGS]
         else:
             from rtl.fpacc import FloatAccumulator
             m.submodules.acc = acc = FloatAccumulator(cfg.acc.fmt, cfg.value_shape)
@@ -611,7 +613,6 @@ class BlockDotUnit(wiring.Component):
 # R x C array
 # ---------------------------------------------------------------------------------------------
 MAX_ARRAY_DIM = 64
-KULISCH_FLAGS = ("nan", "pinf", "ninf", "overflow", "overflow_neg")
 # The deliberately wrong systolic array that proves its bench can fail.
 BLOCKDOT_ARRAY_MUTANTS = {
     "no_south_register": "column operands reach the next row in the same cycle (the forwarding "
@@ -743,13 +744,10 @@ class BlockDotArray(wiring.Component):
         R, C = cfg.rows, cfg.cols
         kulisch = cfg.unit.acc.kind == "kulisch"
 
+        from rtl.array import delay_line, row_drain
+
         def delay(sig, n, name):
-            """`sig` delayed by n registers (reset: control bits start low, not X)."""
-            for s in range(n):
-                r = Signal.like(sig, name=f"{name}_d{s}")
-                m.d.sync += r.eq(sig)
-                sig = r
-            return sig
+            return delay_line(m, sig, n, name)
 
         # input skew: row i (a, sa, valid, clear) by i cycles, column j (b, sb) by j cycles
         west = [tuple(delay(sig, i, f"skew_{n}{i}") for n, sig in
@@ -781,15 +779,7 @@ class BlockDotArray(wiring.Component):
             north = below
 
         # drain: a row counter walks rows 0..R-1 after a drain pulse (as rtl.array.MacArray)
-        idx = Signal(range(R))
-        active = Signal()
-        with m.If(self.drain):
-            m.d.sync += [active.eq(1), idx.eq(0)]
-        with m.Elif(active):
-            with m.If(idx == R - 1):
-                m.d.sync += active.eq(0)
-            with m.Else():
-                m.d.sync += idx.eq(idx + 1)
+        idx, active = row_drain(m, self.drain, R)
         with m.Switch(idx):
             for i in range(R):
                 with m.Case(i):
