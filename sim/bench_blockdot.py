@@ -365,6 +365,30 @@ def operand(st, side, nb, rng):
     return scale_codes_of_pow2(scale, k), rng.choice(N.all_codes(elem), nb * bs)
 
 
+def tile_beats(cfg, rows, colops, nb, rng, cols) -> list:
+    """Append one array tile's beats to `cols` (port -> packed codes per beat): nb blocks of the
+    row operands `rows` and column operands `colops` (each (scale codes, element codes)), every
+    row's (column's) lanes packed side by side; scale codes on a block's last beat only, random
+    codes on the others; clear on the tile's first beat. Returns (block index, last beat?) per beat."""
+    L, bs, beats = cfg.lanes, cfg.block_size, cfg.beats
+    ba, bb = cfg.elem_a.bits, cfg.elem_b.bits
+    sbits_a, sbits_b = cfg.scale_a.bits, cfg.scale_b.bits
+    out = []
+    for j in range(nb):
+        for t in range(beats):
+            sl = slice(j * bs + t * L, j * bs + (t + 1) * L)
+            last = t == beats - 1
+            cols["a"].append(pack(np.concatenate([r[1][sl] for r in rows]), ba))
+            cols["b"].append(pack(np.concatenate([c[1][sl] for c in colops]), bb))
+            cols["sa"].append(pack([r[0][j] if last else rng.integers(0, 1 << sbits_a)
+                                    for r in rows], sbits_a))
+            cols["sb"].append(pack([c[0][j] if last else rng.integers(0, 1 << sbits_b)
+                                    for c in colops], sbits_b))
+            cols["clear"].append(int(j == 0 and t == 0))
+            out.append((j, last))
+    return out
+
+
 @cocotb.test()
 async def blockdot_array_matches_golden(dut):
     """BlockDotArray through sim.testbench.Testbench.stream: HWDSE_TILES (default 12) tiles of R
@@ -377,9 +401,7 @@ async def blockdot_array_matches_golden(dut):
     n_tiles = int(os.environ.get("HWDSE_TILES", "12"))
     rng = np.random.default_rng(seed)
     st = Stimulus(cfg, rng)
-    L, bs, beats = cfg.lanes, cfg.block_size, cfg.beats
-    ba, bb, Wacc = cfg.elem_a.bits, cfg.elem_b.bits, cfg.acc_width
-    sbits_a, sbits_b = cfg.scale_a.bits, cfg.scale_b.bits
+    Wacc = cfg.acc_width
     kulisch = cfg.acc.kind == "kulisch"
 
     tb = Testbench(dut, latency=acfg.latency, seed=seed, pause_rate=0.2)
@@ -391,18 +413,7 @@ async def blockdot_array_matches_golden(dut):
         rows = [operand(st, "a", nb, rng) for _ in range(R)]
         colops = [operand(st, "b", nb, rng) for _ in range(C)]
         wants.append([[golden(cfg, rows[i], colops[j]) for j in range(C)] for i in range(R)])
-        for j in range(nb):
-            for t in range(beats):
-                sl = slice(j * bs + t * L, j * bs + (t + 1) * L)
-                last = t == beats - 1
-                cols["a"].append(pack(np.concatenate([r[1][sl] for r in rows]), ba))
-                cols["b"].append(pack(np.concatenate([c[1][sl] for c in colops]), bb))
-                cols["sa"].append(pack([r[0][j] if last else rng.integers(0, 1 << sbits_a)
-                                        for r in rows], sbits_a))
-                cols["sb"].append(pack([c[0][j] if last else rng.integers(0, 1 << sbits_b)
-                                        for c in colops], sbits_b))
-                cols["clear"].append(int(j == 0 and t == 0))
-                where.append((tile, j, last))
+        where += [(tile, j, last) for j, last in tile_beats(cfg, rows, colops, nb, rng, cols)]
     outputs = ["acc_out"] + (list(FLAGS) if kulisch else [])
     run = await tb.stream(cols, outputs)
 
@@ -463,9 +474,7 @@ async def blockdot_systolic_matches_golden(dut):
     n_tiles = int(os.environ.get("HWDSE_TILES", "12"))
     rng = np.random.default_rng(seed)
     st = Stimulus(cfg, rng)
-    L, bs, beats = cfg.lanes, cfg.block_size, cfg.beats
-    ba, bb, Wacc = cfg.elem_a.bits, cfg.elem_b.bits, cfg.acc_width
-    sbits_a, sbits_b = cfg.scale_a.bits, cfg.scale_b.bits
+    Wacc = cfg.acc_width
     kulisch = cfg.acc.kind == "kulisch"
     mask = (1 << Wacc) - 1
 
@@ -479,17 +488,7 @@ async def blockdot_systolic_matches_golden(dut):
         colops = [operand(st, "b", nb, rng) for _ in range(C)]
         want = [[golden(cfg, rows[i], colops[j])[-1] for j in range(C)] for i in range(R)]
         cols = {"a": [], "b": [], "sa": [], "sb": [], "clear": []}
-        for j in range(nb):
-            for t in range(beats):
-                sl = slice(j * bs + t * L, j * bs + (t + 1) * L)
-                last = t == beats - 1
-                cols["a"].append(pack(np.concatenate([r[1][sl] for r in rows]), ba))
-                cols["b"].append(pack(np.concatenate([c[1][sl] for c in colops]), bb))
-                cols["sa"].append(pack([r[0][j] if last else rng.integers(0, 1 << sbits_a)
-                                        for r in rows], sbits_a))
-                cols["sb"].append(pack([c[0][j] if last else rng.integers(0, 1 << sbits_b)
-                                        for c in colops], sbits_b))
-                cols["clear"].append(int(j == 0 and t == 0))
+        tile_beats(cfg, rows, colops, nb, rng, cols)
         run = await tb.stream(cols)
         inside += run.pauses_inside
         idle += run.idle_cycles
