@@ -56,6 +56,7 @@ from hwmodel.errors import UnsupportedConfig
 MAX_SYNTH_DIM = 16
 MAX_INLINE_DIM = 8        # the largest R or C the "inline" and "flat" modes take
 SYNTH_MODES = ("auto", "inline", "hier", "flat")
+BLOCK_MAX_DIM = MAX_INLINE_DIM   # block dot arrays have no hierarchical flow: area and energy stop here
 MAX_SIM_BUS_BITS = 64     # block units: sim.energy.block_energy still drives ports of at most 64 bits
 DEFAULT_SIZES = (1, 2, 4, 8)
 DESIGNS = (("int8", "kulisch"), ("int8", "fp32"), ("float8_e4m3fn", "kulisch"), ("float8_e4m3fn", "fp32"))
@@ -322,7 +323,7 @@ def block_array_area(fmt, acc, rows: int, cols: int, lanes: int = 8, skew: bool 
     (R x C x lanes products a cycle), with synthesis time and provenance; array_area's shape,
     with `macs` = element products a cycle. 1x1 is the unit itself."""
     from rtl.synth import synthesize
-    check_size(rows, cols, limit=MAX_INLINE_DIM)   # no hierarchical flow for block arrays yet
+    check_size(rows, cols, limit=BLOCK_MAX_DIM)
     comp, name, _ = _block_design(fmt, acc, rows, cols, lanes, skew)
     t0 = time.perf_counter()
     r = synthesize(comp, library, top=name, cache_dir=cache_dir)
@@ -361,7 +362,7 @@ def block_array_energy(fmt, acc, rows: int, cols: int, lanes: int = 8, skew: boo
     from hwmodel.formats import parse_format
     from sim import energy as senergy
 
-    check_size(rows, cols)
+    check_size(rows, cols, limit=BLOCK_MAX_DIM)
     for what, v, lo in (("n_blocks", n_blocks, 2), ("dot_blocks", dot_blocks, 1)):
         if not isinstance(v, int) or isinstance(v, bool) or v < lo:
             raise UnsupportedConfig(f"{what} must be an int >= {lo}, not {v!r}")
